@@ -1,0 +1,1 @@
+"""I/O behind small interfaces: database, mail, event bus."""

@@ -1,0 +1,145 @@
+"""Conversations (a chat and a ticket are one entity), their messages and history.
+
+Messages and activities share one per-conversation sequence (`seq`), so the
+history is a single ordering and a reconnecting client resumes from a number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpline.adapters.db.base import Base, JSONType, utcnow
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'pending', 'on_hold', 'solved', 'closed')", name="status"
+        ),
+        CheckConstraint("priority IN ('urgent', 'high', 'normal', 'low')", name="priority"),
+        CheckConstraint("channel IN ('chat', 'email', 'phone', 'api')", name="channel"),
+        CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),
+        CheckConstraint("nps_score IS NULL OR nps_score BETWEEN 0 AND 10", name="nps"),
+        Index("ix_conversations_status_activity", "status", "last_activity_at", "id"),
+        Index("ix_conversations_assignee_status", "assignee_id", "status", "last_activity_at"),
+        Index("ix_conversations_team_status", "team_id", "status", "last_activity_at"),
+        Index("ix_conversations_inbox_status", "inbox_id", "status", "last_activity_at"),
+        Index("ix_conversations_status_score", "status", "priority_score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    """Human-friendly, gap-free sequential number ("#1245")."""
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inboxes.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    priority_score: Mapped[float] = mapped_column(default=0.0)
+    category: Mapped[str | None] = mapped_column(String(40))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    language: Mapped[str | None] = mapped_column(String(16))
+    sentiment: Mapped[float | None]
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    first_response_due_at: Mapped[datetime | None]
+    next_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    waiting_since: Mapped[datetime | None]
+    """Since when the customer waits for an agent's answer; None once answered."""
+    first_response_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    solved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    last_seq: Mapped[int] = mapped_column(default=0)
+    csat_score: Mapped[int | None]
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    nps_score: Mapped[int | None]
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ConversationTag(Base):
+    __tablename__ = "conversation_tags"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+
+
+class Participant(Base):
+    """An agent helping in a conversation besides its assignee."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        UniqueConstraint("conversation_id", "client_message_id"),
+        CheckConstraint("author_type IN ('contact', 'agent', 'bot', 'system')", name="author"),
+        CheckConstraint("kind IN ('reply', 'note')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    author_type: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(8), default="reply")
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    client_message_id: Mapped[str | None] = mapped_column(String(64))
+    """Chosen by the sender so that a retried send is stored once."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Activity(Base):
+    """One change to a conversation, with who made it and when."""
+
+    __tablename__ = "activities"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

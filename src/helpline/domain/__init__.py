@@ -1,0 +1,1 @@
+"""Pure support-domain rules: no I/O, no framework imports, time passed in."""

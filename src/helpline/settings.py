@@ -1,0 +1,151 @@
+"""Typed configuration from ``HELPLINE_*`` environment variables.
+
+Every field is documented because this class is the operator's reference; unsafe
+values are refused outside development.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """All of Helpline's settings; read once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPLINE_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    """`production` refuses insecure settings (plain-HTTP cookies, console mail)."""
+
+    data_dir: Path = Path("helpline-data")
+    """Where the SQLite database, the generated secret key and uploads live."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL. Unset: a SQLite file in `data_dir`. Use
+    `postgresql+psycopg://user@host/db` for PostgreSQL."""
+
+    secret_key: SecretStr | None = None
+    """Signs visitor tokens and CSRF cookies. Unset: generated on first run and
+    stored in `data_dir/secret_key` (mode 0600)."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    """Public URL of this installation, used in links sent by email."""
+
+    host: str = "127.0.0.1"
+    """Interface `helpline serve` listens on."""
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    """Port `helpline serve` listens on."""
+
+    secure_cookies: bool = False
+    """Mark session cookies `Secure` (HTTPS only). Required in production."""
+
+    session_days: int = Field(default=14, ge=1, le=365)
+    """Lifetime of an agent's browser session."""
+
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    """Failed logins in a row before an account is locked."""
+
+    login_lockout_seconds: int = Field(default=900, ge=1)
+    """How long a locked account stays locked."""
+
+    password_reset_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    """Validity of an emailed password-reset link."""
+
+    auto_close_solved_after_days: float = Field(default=7.0, gt=0)
+    """Solved conversations close (become read-only) after this many days."""
+
+    max_message_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+    """Longest message body accepted from anyone."""
+
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Largest request body accepted (file uploads have their own limits)."""
+
+    migrate_on_start: bool = True
+    """Apply pending database migrations when the server starts."""
+
+    mail_backend: Literal["console", "smtp"] = "console"
+    """`console` logs outgoing mail (demo, development); `smtp` sends it."""
+
+    mail_from: str = "Helpline <support@helpline.localhost>"
+    """From address of emails Helpline sends."""
+
+    smtp_host: str = "127.0.0.1"
+    """SMTP server for outgoing mail."""
+
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    """SMTP server port."""
+
+    smtp_username: str | None = None
+    """SMTP login, if the server needs one."""
+
+    smtp_password: SecretStr | None = None
+    """SMTP password, if the server needs one."""
+
+    smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS."""
+
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Give up on an SMTP exchange after this long (the outbox retries)."""
+
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    """Deliveries are retried with exponential backoff up to this many times."""
+
+    worker_interval_seconds: float = Field(default=1.0, gt=0)
+    """How often the background worker looks for due work."""
+
+    run_worker_in_server: bool = True
+    """Run the background worker inside `helpline serve` (turn off when a
+    separate `helpline worker` process runs)."""
+
+    redis_url: str | None = None
+    """Redis for fan-out between several server processes; unset: in-process."""
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            if not self.secure_cookies:
+                raise ValueError("HELPLINE_SECURE_COOKIES must be true in production")
+            if self.mail_backend == "console":
+                raise ValueError("HELPLINE_MAIL_BACKEND=console is not allowed in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'helpline.sqlite3').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or the one stored in the data directory (created once)."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if len(value) < 32:
+                raise ValueError("HELPLINE_SECRET_KEY must be at least 32 characters")
+            return value
+        return load_or_create_secret_key(self.data_dir)
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Read the stored key; on the first run generate one and keep it private."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = data_dir / SECRET_KEY_FILE
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

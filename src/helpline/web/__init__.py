@@ -1,0 +1,1 @@
+"""Transport: REST API, pages and (later) WebSocket hubs. Parse, authorise, call a service."""
