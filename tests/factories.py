@@ -38,7 +38,9 @@ def make_team(db: Session, name: str | None = None, **fields: object) -> Team:
     return team
 
 
-def make_inbox(db: Session, name: str | None = None, channel: str = "chat", **fields: object) -> Inbox:
+def make_inbox(
+    db: Session, name: str | None = None, channel: str = "chat", **fields: object
+) -> Inbox:
     inbox = Inbox(
         name=name or f"Inbox {next(_seq)}",
         channel=channel,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -36,7 +37,7 @@ def postgres_reachable() -> bool:
 
 
 def require_chromium() -> str:
-    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not path:
         missing("Chromium", "install Debian's chromium package: apt-get install chromium")
     assert path is not None

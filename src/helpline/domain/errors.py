@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """A request the rules refuse; `code` is stable and machine-readable."""
 
     code = "domain_error"
 
-    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+    def __init__(self, message: str, details: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details or {}
+        self.details: dict[str, object] = dict(details or {})
 
 
 class InvalidTransition(DomainError):

@@ -79,9 +79,7 @@ def snooze_is_over(status: S, snoozed_until: datetime | None, now: datetime) -> 
     return status == S.PENDING and snoozed_until is not None and snoozed_until <= now
 
 
-def auto_close_due(
-    status: S, solved_at: datetime | None, now: datetime, after_days: float
-) -> bool:
+def auto_close_due(status: S, solved_at: datetime | None, now: datetime, after_days: float) -> bool:
     return (
         status == S.SOLVED
         and solved_at is not None

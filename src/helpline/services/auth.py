@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import AgentSession, ApiToken, User
 from helpline.services.tokens import hash_token, new_token
 
-API_TOKEN_PREFIX = "hlp_"
+API_TOKEN_PREFIX = "hlp_"  # noqa: S105 (a marker, not a secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,16 @@ def authenticate_api_token(db: Session, raw: str, *, now: datetime) -> Authentic
     ).first()
     if row is None:
         return None
-    token, user = row.tuple()
+    _token, user = row.tuple()
     if not user.is_active:
         return None
     return Authenticated(user=user, via="token")
+
+
+def revoke_sessions(db: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """End a user's browser sessions (password change, deactivation); returns how many."""
+    query = delete(AgentSession).where(AgentSession.user_id == user_id)
+    if keep_session_id is not None:
+        query = query.where(AgentSession.id != keep_session_id)
+    result = db.execute(query)
+    return int(getattr(result, "rowcount", 0) or 0)

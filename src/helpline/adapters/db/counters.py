@@ -13,10 +13,11 @@ def next_value(db: Session, name: str) -> int:
     """Increment and return the counter. The UPDATE takes a row lock on PostgreSQL
     (SQLite holds the database write lock), so two transactions never get the same
     value; a rollback gives the number back, so there are no gaps."""
-    value = db.scalar(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(
-            Counter.value
-        )
+    value: int | None = db.scalar(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
     )
     if value is not None:
         return value

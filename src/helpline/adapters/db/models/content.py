@@ -12,9 +12,7 @@ from helpline.adapters.db.base import Base, JSONType, utcnow
 
 class CannedResponse(Base):
     __tablename__ = "canned_responses"
-    __table_args__ = (
-        CheckConstraint("scope IN ('personal', 'team', 'shared')", name="scope"),
-    )
+    __table_args__ = (CheckConstraint("scope IN ('personal', 'team', 'shared')", name="scope"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shortcut: Mapped[str] = mapped_column(String(64), index=True)

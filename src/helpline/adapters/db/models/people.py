@@ -79,9 +79,7 @@ class Inbox(Base):
     secret: Mapped[str] = mapped_column(String(128))
     """Keys identity-verification HMACs; never shown to visitors."""
     email_address: Mapped[str | None] = mapped_column(String(254))
-    default_team_id: Mapped[int | None] = mapped_column(
-        ForeignKey("teams.id", ondelete="SET NULL")
-    )
+    default_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     routing_strategy: Mapped[str] = mapped_column(String(32), default="priority")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
