@@ -32,15 +32,25 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgres_url_for_worker() -> str:
+def _run_id() -> str:
+    """Unique per pytest run (shared by its xdist workers), so parallel runs on one
+    machine never share a database."""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+
+
+def _admin_execute(*statements: str) -> None:
     import psycopg
 
-    name = f"helpline_test_{_worker_id()}"
     admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+
+def _postgres_database_for_worker() -> str:
+    name = f"helpline_test_{_run_id()}_{_worker_id()}"
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return name
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -48,16 +58,20 @@ def migrated_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A database at the newest migration, one per backend and xdist worker."""
+    database = None
     if request.param == "postgresql":
         if not postgres_reachable():
             missing("PostgreSQL", f"start it or set HELPLINE_TEST_PG_URL; tried {PG_ADMIN_URL}")
-        url = _postgres_url_for_worker()
+        database = _postgres_database_for_worker()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'helpline.sqlite3'}"
     engine = make_engine(url)
     upgrade_to_head(engine)
     yield engine
     engine.dispose()
+    if database is not None:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _clean(engine: Engine) -> None:

@@ -3,6 +3,7 @@ matches the models exactly, and downgrade/upgrade round-trips."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from tests.services import PG_ADMIN_URL, missing, postgres_reachable
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[Engine]:
+def empty_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
         yield engine
@@ -28,7 +31,7 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str)
         return
     if not postgres_reachable():
         missing("PostgreSQL", f"start it or set HELPLINE_TEST_PG_URL; tried {PG_ADMIN_URL}")
-    name = f"helpline_migrations_{worker_id}"
+    name = f"helpline_migrations_{os.getpid()}_{worker_id}"
     admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -36,6 +39,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str)
     engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
     yield engine
     engine.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_empty_database_upgrades_to_head_and_matches_models(empty_engine: Engine) -> None:
