@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from helpline.adapters.passwords import hash_password
 from tests.support import DEFAULT_PASSWORD
 
 _seq = itertools.count(1)
+
+ACCOUNTS_CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+"""Before tests.support.FrozenClock's default start."""
 
 
 @lru_cache(maxsize=4)
@@ -64,6 +67,10 @@ def make_user(
     **fields: object,
 ) -> User:
     n = next(_seq)
+    # The password predates the frozen test clock; with the default (the real
+    # "now") every session opened at the frozen time would count as older than
+    # the last password change and be refused.
+    fields.setdefault("password_changed_at", ACCOUNTS_CREATED_AT)
     user = User(
         email=email or f"agent{n}@example.test",
         name=fields.pop("name", f"Agent {n}"),

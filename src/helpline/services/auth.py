@@ -14,6 +14,8 @@ from helpline.adapters.db.models import AgentSession, ApiToken, User
 from helpline.services.tokens import hash_token, new_token
 
 API_TOKEN_PREFIX = "hlp_"  # noqa: S105 (a marker, not a secret)
+TOKEN_USE_RECORD_INTERVAL = timedelta(minutes=1)
+"""How stale an API token's `last_used_at` may get before a request updates it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ def do_create_session(
 
 
 def authenticate_session(db: Session, raw: str, *, now: datetime) -> Authenticated | None:
+    """The owner of a live browser session, else None: expired sessions, deactivated
+    users and sessions older than the last password change are refused."""
     row = db.execute(
         select(AgentSession, User)
         .join(User, User.id == AgentSession.user_id)
@@ -50,7 +54,7 @@ def authenticate_session(db: Session, raw: str, *, now: datetime) -> Authenticat
     ).first()
     if row is None:
         return None
-    agent_session, user = row.tuple()
+    agent_session, user = row
     if agent_session.expires_at <= now or not user.is_active:
         return None
     if agent_session.created_at < user.password_changed_at:
@@ -59,6 +63,9 @@ def authenticate_session(db: Session, raw: str, *, now: datetime) -> Authenticat
 
 
 def authenticate_api_token(db: Session, raw: str, *, now: datetime) -> Authenticated | None:
+    """The owner of a working token (active user, not revoked), else None.
+
+    Records when the token was last used, committing when it does."""
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
     row = db.execute(
@@ -68,9 +75,15 @@ def authenticate_api_token(db: Session, raw: str, *, now: datetime) -> Authentic
     ).first()
     if row is None:
         return None
-    _token, user = row.tuple()
+    token, user = row
     if not user.is_active:
         return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORD_INTERVAL:
+        # Commits at once (at most once a minute per token), so the record
+        # survives whatever the request does next and busy integrations do not
+        # turn every read into a write.
+        token.last_used_at = now
+        db.commit()
     return Authenticated(user=user, via="token")
 
 
