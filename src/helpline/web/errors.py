@@ -16,6 +16,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "permission_denied": 403,
     "conflict": 409,
+    "identity_conflict": 409,
     "invalid_transition": 409,
     "conversation_closed": 409,
     "validation_failed": 422,

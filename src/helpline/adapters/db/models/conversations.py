@@ -37,6 +37,11 @@ class Conversation(Base):
         Index("ix_conversations_team_status", "team_id", "status", "last_activity_at"),
         Index("ix_conversations_inbox_status", "inbox_id", "status", "last_activity_at"),
         Index("ix_conversations_status_score", "status", "priority_score"),
+        # Keyset pages of the inbox list across all statuses (newest activity or
+        # newest created first) and of the open queue by waiting time.
+        Index("ix_conversations_activity", "last_activity_at", "id"),
+        Index("ix_conversations_created", "created_at", "id"),
+        Index("ix_conversations_status_waiting", "status", "waiting_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:27:39.679178
+Create Date: 2026-11-22 11:50:39.414815
 """
 
 from collections.abc import Sequence
@@ -561,6 +561,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("number", name=op.f("uq_conversations_number")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.create_index("ix_conversations_activity", ["last_activity_at", "id"], unique=False)
         batch_op.create_index(
             "ix_conversations_assignee_status",
             ["assignee_id", "status", "last_activity_at"],
@@ -569,6 +570,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False
         )
+        batch_op.create_index("ix_conversations_created", ["created_at", "id"], unique=False)
         batch_op.create_index(
             "ix_conversations_inbox_status",
             ["inbox_id", "status", "last_activity_at"],
@@ -579,6 +581,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_conversations_status_score", ["status", "priority_score"], unique=False
+        )
+        batch_op.create_index(
+            "ix_conversations_status_waiting", ["status", "waiting_since", "id"], unique=False
         )
         batch_op.create_index(
             "ix_conversations_team_status", ["team_id", "status", "last_activity_at"], unique=False
@@ -745,11 +750,14 @@ def downgrade() -> None:
     op.drop_table("inbox_members")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index("ix_conversations_team_status")
+        batch_op.drop_index("ix_conversations_status_waiting")
         batch_op.drop_index("ix_conversations_status_score")
         batch_op.drop_index("ix_conversations_status_activity")
         batch_op.drop_index("ix_conversations_inbox_status")
+        batch_op.drop_index("ix_conversations_created")
         batch_op.drop_index(batch_op.f("ix_conversations_contact_id"))
         batch_op.drop_index("ix_conversations_assignee_status")
+        batch_op.drop_index("ix_conversations_activity")
 
     op.drop_table("conversations")
     with op.batch_alter_table("team_members", schema=None) as batch_op:

@@ -1,0 +1,44 @@
+"""Who hears about a change to a conversation: exactly the staff who may see it.
+
+The SQL here mirrors `helpline.domain.access.can_see_conversation` from the other
+side (given a conversation, find the users), so a live event never reaches an
+agent who could not open the conversation it describes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from helpline.adapters.db.models import Conversation, InboxMember, TeamMember, User
+from helpline.domain.enums import Role
+
+
+def conversation_recipients(
+    db: Session, *, assignee_id: int | None, team_id: int | None, inbox_id: int
+) -> frozenset[int]:
+    """Active users who can see a conversation with these fields, in one query:
+    its assignee, members of its team, inbox members when it has no team,
+    supervisors who are members of its inbox, and every admin."""
+    in_inbox = User.id.in_(select(InboxMember.user_id).where(InboxMember.inbox_id == inbox_id))
+    conditions = [User.role == Role.ADMIN.value]
+    if assignee_id is not None:
+        conditions.append(User.id == assignee_id)
+    if team_id is not None:
+        conditions.append(
+            User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == team_id))
+        )
+        conditions.append(and_(User.role == Role.SUPERVISOR.value, in_inbox))
+    else:
+        conditions.append(in_inbox)
+    user_ids = db.scalars(select(User.id).where(User.is_active.is_(True), or_(*conditions)))
+    return frozenset(user_ids)
+
+
+def recipients_for(db: Session, conversation: Conversation) -> frozenset[int]:
+    return conversation_recipients(
+        db,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+        inbox_id=conversation.inbox_id,
+    )
