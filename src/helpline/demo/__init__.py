@@ -1,0 +1,1 @@
+"""The demo organisation `helpline demo` seeds: people, customers, conversations."""
