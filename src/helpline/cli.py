@@ -21,12 +21,15 @@ from helpline.adapters.db.models import User
 from helpline.adapters.passwords import hash_password
 from helpline.domain.enums import Role
 from helpline.settings import Settings
+from helpline.simulation.cli import simulate_app
 
 app = typer.Typer(
     help="Helpline: self-hosted customer support for chat, email and phone.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(simulate_app, name="simulate")
 
 DEMO_DATABASE_FILE = "helpline.sqlite3"
 
