@@ -155,7 +155,7 @@ def _measure_all(
             return client.get(f"/api/v1/conversations/{conversation_id}/history?limit=50")
 
         def reply() -> httpx.Response:
-            conversation_id = rng.choice(ids)
+            conversation_id = rng.choice(data.conversation_ids_replyable)
             return client.post(
                 f"/api/v1/conversations/{conversation_id}/messages",
                 json={"body": "Thanks for waiting, I am checking this now.", "kind": "reply"},

@@ -41,6 +41,8 @@ class BenchData:
     agent_email: str
     agent_id: int
     conversation_ids_visible: list[int]
+    conversation_ids_replyable: list[int]
+    """Visible and not closed: agents may still write in them."""
 
 
 def _batched_insert(engine: Engine, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -126,6 +128,7 @@ def generate(
     tag_rows: list[dict[str, Any]] = []
     agent_id = 1
     visible: list[int] = []
+    replyable: list[int] = []
     for cid in range(1, conversations + 1):
         category_index = rng.randrange(len(CATEGORIES))
         team_id = category_index + 1
@@ -193,6 +196,8 @@ def generate(
             tag_rows.append({"conversation_id": cid, "tag": rng.choice(["vip", "refund", "bug"])})
         if team_id == 1 or assignee == agent_id:
             visible.append(cid)
+            if status != "closed":
+                replyable.append(cid)
         if len(message_rows) >= 100_000:
             _flush(engine, conversation_rows, message_rows, activity_rows, tag_rows)
     _flush(engine, conversation_rows, message_rows, activity_rows, tag_rows)
@@ -200,7 +205,10 @@ def generate(
         conn.execute(insert(Counter).values(name="conversation", value=conversations))
         conn.execute(update(User).values(status="online"))
     return BenchData(
-        agent_email="agent1@bench.test", agent_id=agent_id, conversation_ids_visible=visible
+        agent_email="agent1@bench.test",
+        agent_id=agent_id,
+        conversation_ids_visible=visible,
+        conversation_ids_replyable=replyable,
     )
 
 

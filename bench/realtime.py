@@ -1,0 +1,907 @@
+"""Live-chat benchmark: N conversations, a visitor and an agent each, over WebSockets.
+
+    python -m bench.realtime [--quick] [--backends sqlite,postgresql,relay]
+                             [--sizes 100,1000,5000] [--step-seconds 8] [--json out.json]
+
+For each backend one server process runs pinned to CPU 0 (`helpline serve` on SQLite
+or PostgreSQL, or a bare ASGI WebSocket relay under uvicorn with no database as the
+reference); this process, pinned to CPU 1, opens 2·N real WebSocket connections on
+loopback (a minimal RFC 6455 client on uvloop, so the client is not what limits the
+numbers) and sends messages open-loop at rising total rates, alternating visitor and
+agent in every conversation. Each step reports the achieved rate, p50/p99 latency
+from send until the *other* side receives the message, the server's CPU and memory,
+and delivered/sent. The ramp doubles the rate until a step fails (p99 ≥ 100 ms or a
+message lost), then bisects twice. Targets are from issue 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gc
+import json
+import os
+import resource
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+P99_LIMIT_MS = 100.0
+TARGET_RATE = 1000.0
+TARGET_RATIO = 0.2
+PG_ADMIN = os.environ.get("HELPLINE_BENCH_PG", "postgresql://127.0.0.1:5432/test")
+PG_DATABASE = "helpline_bench_realtime"
+SECRET_KEY = "bench-realtime-secret-key-0123456789-abcdefghijklmnop"
+CONNECT_CONCURRENCY = 64
+STARTUP_TIMEOUT_S = 60.0
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU = 0
+CLIENT_CPU = 1
+
+
+# ---------------------------------------------------------------- relay (reference)
+
+
+async def relay_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Bare ASGI WebSocket relay, no database: `/relay/{conversation}/{v|a}`; a text
+    frame from one side goes to the other side of the same conversation."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "websocket":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"relay"})
+        return
+    _, _, conversation, side = scope["path"].split("/")
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    room = _ROOMS.setdefault(conversation, {})
+    room[side] = send
+    other = "a" if side == "v" else "v"
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                peer = room.get(other)
+                if peer is not None:
+                    await peer({"type": "websocket.send", "text": message.get("text")})
+            elif message["type"] == "websocket.disconnect":
+                return
+    finally:
+        room.pop(side, None)
+
+
+_ROOMS: dict[str, dict[str, Any]] = {}
+
+
+# ---------------------------------------------------------------- a lean WebSocket client
+
+
+class WsClient(asyncio.Protocol):
+    """Just enough RFC 6455 for a load client: handshake, masked text frames out,
+    unfragmented frames in, pings answered. Each received text payload goes to
+    `on_text(payload)`."""
+
+    def __init__(self, path: str, host: str, headers: dict[str, str]) -> None:
+        self.path = path
+        self.host = host
+        self.headers = headers
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.on_text: Callable[[bytes], None] = lambda _payload: None
+        self.first_frame: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport; they behave like one.
+        self.transport = cast(asyncio.Transport, transport)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        lines = [
+            f"GET {self.path} HTTP/1.1",
+            f"Host: {self.host}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            *(f"{name}: {value}" for name, value in self.headers.items()),
+        ]
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.open.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(self.buffer[:end]).split(b"\r\n", 1)[0]
+            del self.buffer[: end + 4]
+            if b" 101 " not in status + b" ":
+                self.open.set_exception(ConnectionError(status.decode(errors="replace")))
+                return
+            self.open.set_result(None)
+        self._frames()
+
+    def _frames(self) -> None:
+        buffer = self.buffer
+        while len(buffer) >= 2:
+            opcode = buffer[0] & 0x0F
+            length = buffer[1] & 0x7F
+            offset = 2
+            if length == 126:
+                if len(buffer) < 4:
+                    return
+                length = int.from_bytes(buffer[2:4], "big")
+                offset = 4
+            elif length == 127:
+                if len(buffer) < 10:
+                    return
+                length = int.from_bytes(buffer[2:10], "big")
+                offset = 10
+            if len(buffer) < offset + length:
+                return
+            payload = bytes(buffer[offset : offset + length])
+            del buffer[: offset + length]
+            if opcode in (1, 2):
+                if not self.first_frame.done():
+                    self.first_frame.set_result(payload)
+                self.on_text(payload)
+            elif opcode == 9:
+                self._write(0xA, payload)
+            elif opcode == 8 and self.transport is not None:
+                self.transport.close()
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        # Clients must mask; an all-zero mask key leaves the payload as it is.
+        length = len(payload)
+        if length < 126:
+            header = bytes((0x80 | opcode, 0x80 | length))
+        elif length < 65536:
+            header = bytes((0x80 | opcode, 0x80 | 126)) + length.to_bytes(2, "big")
+        else:
+            header = bytes((0x80 | opcode, 0x80 | 127)) + length.to_bytes(8, "big")
+        assert self.transport is not None
+        self.transport.write(header + b"\0\0\0\0" + payload)
+
+    def send_text(self, payload: bytes) -> None:
+        self._write(0x1, payload)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._write(0x8, (1000).to_bytes(2, "big"))
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.open.done():
+            self.open.set_exception(exc or ConnectionError("closed during handshake"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def ws_connect(port: int, path: str, headers: dict[str, str]) -> WsClient:
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(
+        lambda: WsClient(path, f"127.0.0.1:{port}", headers), "127.0.0.1", port
+    )
+    await asyncio.wait_for(client.open, 30)
+    return client
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Step:
+    backend: str
+    conversations: int
+    target_rate: float
+    achieved_rate: float
+    sent: int
+    delivered: int
+    p50_ms: float
+    p99_ms: float
+    server_cpu_percent: float
+    server_rss_mb: float
+
+    @property
+    def passed(self) -> bool:
+        return self.delivered == self.sent and self.p99_ms < P99_LIMIT_MS
+
+
+@dataclass
+class Tally:
+    """Messages in flight: serial → (send time, sender side)."""
+
+    in_flight: dict[int, tuple[float, int]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    delivered: int = 0
+
+    def received(self, serial: int, side: int) -> None:
+        sent = self.in_flight.get(serial)
+        if sent is None or sent[1] == side:
+            return  # an echo of our own message, or a duplicate
+        del self.in_flight[serial]
+        self.latencies.append((time.perf_counter() - sent[0]) * 1000)
+        self.delivered += 1
+
+
+BODY_MARK = b'"body":"b'
+
+
+def serial_in_event(payload: bytes) -> int | None:
+    """The serial in a Helpline message event ("body":"b123"), without a JSON parse:
+    the client must stay cheap so that the server is what is measured."""
+    start = payload.find(BODY_MARK)
+    if start < 0:
+        return None
+    start += len(BODY_MARK)
+    end = payload.find(b'"', start)
+    try:
+        return int(payload[start:end])
+    except ValueError:
+        return None
+
+
+def serial_in_relay(payload: bytes) -> int | None:
+    try:
+        return int(payload)
+    except ValueError:
+        return None
+
+
+class ServerProbe:
+    """CPU time and resident memory of the server process, from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.ticks
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+@dataclass
+class Pair:
+    """One conversation's two ends."""
+
+    conversation_id: int
+    visitor: WsClient
+    agent: WsClient
+
+
+class Load:
+    """Open-loop sender: message k goes to conversation k mod N, from the visitor on
+    even rounds and the agent on odd ones, at the step's total rate."""
+
+    def __init__(self, pairs: list[Pair], frame: Callable[[Pair, int, int], bytes]) -> None:
+        self.pairs = pairs
+        self.frame = frame
+        self.serial = 0
+        self.tally = Tally()
+
+    async def run(self, rate: float, seconds: float) -> tuple[int, float]:
+        count = len(self.pairs)
+        total = int(rate * seconds)
+        started = time.perf_counter()
+        sent = 0
+        while sent < total:
+            due = min(total, int((time.perf_counter() - started) * rate) + 1)
+            while sent < due:
+                index = self.serial % count
+                side = (self.serial // count) % 2
+                pair = self.pairs[index]
+                client = pair.visitor if side == 0 else pair.agent
+                self.tally.in_flight[self.serial] = (time.perf_counter(), side)
+                client.send_text(self.frame(pair, side, self.serial))
+                self.serial += 1
+                sent += 1
+            await asyncio.sleep(0.001)
+        return sent, time.perf_counter() - started
+
+    async def drain(self, seconds: float) -> None:
+        deadline = time.perf_counter() + seconds
+        while self.tally.in_flight and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def measure_step(
+    backend: str, load: Load, probe: ServerProbe, rate: float, seconds: float, drain: float
+) -> Step:
+    load.tally = Tally()
+    gc.collect()
+    gc.disable()  # the client's own collector must not show up as server latency
+    cpu_before, wall_before = probe.cpu_seconds(), time.perf_counter()
+    try:
+        sent, elapsed = await load.run(rate, seconds)
+        await load.drain(drain)
+    finally:
+        gc.enable()
+    cpu = (probe.cpu_seconds() - cpu_before) / (time.perf_counter() - wall_before) * 100
+    tally = load.tally
+    return Step(
+        backend=backend,
+        conversations=len(load.pairs),
+        target_rate=rate,
+        achieved_rate=sent / elapsed if elapsed else 0.0,
+        sent=sent,
+        delivered=tally.delivered,
+        p50_ms=statistics.median(tally.latencies) if tally.latencies else float("nan"),
+        p99_ms=percentile(tally.latencies, 0.99),
+        server_cpu_percent=cpu,
+        server_rss_mb=probe.rss_mb(),
+    )
+
+
+async def ramp(
+    backend: str,
+    load: Load,
+    probe: ServerProbe,
+    rates: list[float],
+    seconds: float,
+    drain: float,
+    report: Callable[[Step], None],
+    bisect: int = 2,
+) -> list[Step]:
+    """Rising rates until one fails, then `bisect` steps between the last good
+    rate and the first bad one."""
+    steps: list[Step] = []
+    await measure_step(backend, load, probe, rates[0] / 2, min(2.0, seconds), drain)  # warm-up
+    good, bad = 0.0, 0.0
+    for rate in rates:
+        step = await measure_step(backend, load, probe, rate, seconds, drain)
+        steps.append(step)
+        report(step)
+        if not step.passed:
+            bad = rate
+            break
+        good = rate
+    for _ in range(bisect if bad else 0):
+        rate = round((good + bad) / 2, -1)
+        if rate in (good, bad):
+            break
+        step = await measure_step(backend, load, probe, rate, seconds, drain)
+        steps.append(step)
+        report(step)
+        if step.passed:
+            good = rate
+        else:
+            bad = rate
+    await asyncio.sleep(0.5)
+    return steps
+
+
+# ---------------------------------------------------------------- servers
+
+
+def pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
+        os.sched_setaffinity(0, {cpu})
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_preexec() -> None:
+    pin(SERVER_CPU)
+    raise_fd_limit()
+
+
+@contextmanager
+def server_process(command: list[str], env: dict[str, str], port: int) -> Iterator[int]:
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_server_preexec,
+        cwd=REPO_ROOT,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"server exited early:\n{log.read().decode()[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.1)
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# ---------------------------------------------------------------- Helpline data
+
+
+@dataclass
+class Seeded:
+    url: str
+    inbox_key: str
+    conversations: list[tuple[int, str, str]]
+    """(conversation id, visitor token, agent API token) per conversation."""
+
+
+def database_url(backend: str, workdir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'realtime.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+    server = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+psycopg://{server}/{PG_DATABASE}"
+
+
+def drop_database(backend: str) -> None:
+    if backend != "postgresql":
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+
+
+def seed(url: str, count: int) -> Seeded:
+    """One chat inbox; per conversation a contact, an agent (with an API token) who
+    is its assignee and sees nothing else, so every event has two listeners."""
+    from sqlalchemy import insert
+
+    from helpline.adapters.db.engine import make_engine, make_session_factory
+    from helpline.adapters.db.migrate import upgrade_to_head
+    from helpline.adapters.db.models import (
+        ApiToken,
+        Contact,
+        Conversation,
+        Counter,
+        Inbox,
+        User,
+    )
+    from helpline.services.auth import API_TOKEN_PREFIX
+    from helpline.services.tokens import hash_token, new_token
+    from helpline.services.visitors import Visitor, sign_visitor_token
+
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    now = datetime.now(UTC)
+    with make_session_factory(engine)() as db:
+        inbox = Inbox(
+            name="Bench chat",
+            channel="chat",
+            public_key="bench-" + secrets.token_hex(6),
+            secret=secrets.token_hex(32),
+            settings={},
+        )
+        db.add(inbox)
+        db.flush()
+        db.execute(
+            insert(User),
+            [
+                {
+                    "email": f"agent{i}@bench.example",
+                    "name": f"Agent {i}",
+                    "password_hash": "!bench-no-login",
+                    "role": "agent",
+                    "status": "online",
+                    "max_concurrent_chats": 10,
+                }
+                for i in range(count)
+            ],
+        )
+        db.execute(
+            insert(Contact),
+            [{"name": f"Visitor {i}", "email": f"visitor{i}@bench.example"} for i in range(count)],
+        )
+        db.flush()
+        user_ids = list(db.scalars(User.__table__.select().with_only_columns(User.id)))
+        contact_ids = list(db.scalars(Contact.__table__.select().with_only_columns(Contact.id)))
+        user_ids.sort()
+        contact_ids.sort()
+        raw_tokens = [new_token(API_TOKEN_PREFIX) for _ in range(count)]
+        db.execute(
+            insert(ApiToken),
+            [
+                {"user_id": uid, "name": "bench", "token_hash": hash_token(raw), "prefix": raw[:12]}
+                for uid, raw in zip(user_ids, raw_tokens, strict=True)
+            ],
+        )
+        db.execute(
+            insert(Conversation),
+            [
+                {
+                    "number": i + 1,
+                    "inbox_id": inbox.id,
+                    "channel": "chat",
+                    "contact_id": contact_ids[i],
+                    "subject": "Bench",
+                    "status": "open",
+                    "assignee_id": user_ids[i],
+                    "assigned_at": now,
+                    "first_response_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        db.execute(insert(Counter).values(name="conversation", value=count))
+        db.commit()
+        rows = db.execute(
+            Conversation.__table__.select()
+            .with_only_columns(Conversation.id, Conversation.contact_id)
+            .order_by(Conversation.id)
+        ).all()
+        inbox_id, key = inbox.id, inbox.public_key
+    engine.dispose()
+    tokens = []
+    for (conversation_id, contact_id), raw in zip(rows, raw_tokens, strict=True):
+        visitor = Visitor(inbox_id=inbox_id, contact_id=contact_id, verified=False, issued_at=now)
+        tokens.append((conversation_id, sign_visitor_token(SECRET_KEY, visitor), raw))
+    return Seeded(url=url, inbox_key=key, conversations=tokens)
+
+
+def last_seqs(url: str) -> dict[int, int]:
+    from sqlalchemy import select
+
+    from helpline.adapters.db.engine import make_engine
+    from helpline.adapters.db.models import Conversation
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(select(Conversation.id, Conversation.last_seq)).all())  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+
+
+def helpline_env(url: str, port: int, workdir: Path) -> dict[str, str]:
+    unlimited = "1000000000"
+    return {
+        "HELPLINE_ENVIRONMENT": "development",
+        "HELPLINE_DATABASE_URL": url,
+        "HELPLINE_DATA_DIR": str(workdir / "data"),
+        "HELPLINE_SECRET_KEY": SECRET_KEY,
+        "HELPLINE_BASE_URL": f"http://127.0.0.1:{port}",
+        "HELPLINE_HOST": "127.0.0.1",
+        "HELPLINE_PORT": str(port),
+        # The background worker (SLA clock, routing, outbox) runs as its own
+        # process in a deployment this size; here it would only add noise.
+        "HELPLINE_RUN_WORKER_IN_SERVER": "false",
+        "HELPLINE_WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE": unlimited,
+        "HELPLINE_WIDGET_MESSAGES_PER_IP_PER_MINUTE": unlimited,
+        "HELPLINE_WIDGET_SESSIONS_PER_IP_PER_HOUR": unlimited,
+    }
+
+
+async def connect_all(
+    count: int, opener: Callable[[int], Any], concurrency: int = CONNECT_CONCURRENCY
+) -> list[Any]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> Any:
+        async with gate:
+            return await opener(index)
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def helpline_pairs(port: int, seeded: Seeded, count: int) -> list[Pair]:
+    origin = f"http://127.0.0.1:{port}"
+    path = f"/api/v1/widget/{seeded.inbox_key}/ws?token="
+    cursors = last_seqs(seeded.url)
+
+    async def open_pair(index: int) -> Pair:
+        conversation_id, visitor_token, agent_token = seeded.conversations[index]
+        visitor = await ws_connect(port, path + visitor_token, {"Origin": origin})
+        await asyncio.wait_for(visitor.first_frame, 30)  # hello
+        agent = await ws_connect(port, "/api/v1/ws", {"Authorization": f"Bearer {agent_token}"})
+        subscribe = {
+            "type": "subscribe",
+            "conversation_id": conversation_id,
+            "after_seq": cursors.get(conversation_id, 0),
+        }
+        visitor.send_text(json.dumps(subscribe).encode())
+        return Pair(conversation_id, visitor, agent)
+
+    return await connect_all(count, open_pair)
+
+
+def helpline_frame(pair: Pair, side: int, serial: int) -> bytes:
+    return b'{"type":"message","conversation_id":%d,"body":"b%d","client_message_id":"c%d"}' % (
+        pair.conversation_id,
+        serial,
+        serial,
+    )
+
+
+async def relay_pairs(port: int, count: int) -> list[Pair]:
+    async def open_pair(index: int) -> Pair:
+        visitor = await ws_connect(port, f"/relay/{index}/v", {})
+        agent = await ws_connect(port, f"/relay/{index}/a", {})
+        return Pair(index, visitor, agent)
+
+    return await connect_all(count, open_pair)
+
+
+def relay_frame(pair: Pair, side: int, serial: int) -> bytes:
+    return b"%d" % serial
+
+
+def wire(load: Load, parse: Callable[[bytes], int | None]) -> None:
+    for pair in load.pairs:
+        for side, client in ((0, pair.visitor), (1, pair.agent)):
+
+            def on_text(payload: bytes, side: int = side) -> None:
+                serial = parse(payload)
+                if serial is not None:
+                    load.tally.received(serial, side)
+
+            client.on_text = on_text
+
+
+async def close_all(pairs: list[Pair]) -> None:
+    for pair in pairs:
+        pair.visitor.close()
+        pair.agent.close()
+    await asyncio.sleep(1.0)
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Plan:
+    sizes: list[int]
+    rates: list[float]
+    relay_rates: list[float]
+    seconds: float
+    drain: float
+    bisect: int
+
+
+def plan_for(args: argparse.Namespace) -> Plan:
+    if args.quick:
+        return Plan(
+            sizes=args.sizes or [100, 1000],
+            rates=[250, 1000, 2000, 4000],
+            relay_rates=[2000, 8000, 16000, 32000],
+            seconds=args.step_seconds or 3.0,
+            drain=3.0,
+            bisect=0,
+        )
+    return Plan(
+        sizes=args.sizes or [100, 1000, 5000],
+        rates=[250, 500, 1000, 2000, 4000, 8000, 16000],
+        relay_rates=[2000, 4000, 8000, 12000, 16000, 24000, 32000, 48000],
+        seconds=args.step_seconds or 8.0,
+        drain=5.0,
+        bisect=2,
+    )
+
+
+HEADER = (
+    f"{'backend':<11}{'N':>6}{'target/s':>10}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+    f"{'delivered/sent':>17}{'srv CPU':>9}{'srv RSS':>9}  ok"
+)
+
+
+def row(step: Step) -> str:
+    delivered = f"{step.delivered}/{step.sent}"
+    return (
+        f"{step.backend:<11}{step.conversations:>6}{step.target_rate:>10.0f}"
+        f"{step.achieved_rate:>9.0f}{step.p50_ms:>9.1f}{step.p99_ms:>9.1f}{delivered:>17}"
+        f"{step.server_cpu_percent:>8.0f}%{step.server_rss_mb:>7.0f}MB  "
+        f"{'yes' if step.passed else 'no'}"
+    )
+
+
+def report(step: Step) -> None:
+    print(row(step), flush=True)
+
+
+async def run_helpline(backend: str, plan: Plan, workdir: Path) -> list[Step]:
+    url = database_url(backend, workdir)
+    try:
+        seeded = seed(url, max(plan.sizes))
+        port = free_port()
+        command = [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port)]
+        steps: list[Step] = []
+        for size in plan.sizes:
+            # A fresh server per size: the previous size's sockets and caches gone.
+            with server_process(command, helpline_env(url, port, workdir), port) as pid:
+                pairs = await helpline_pairs(port, seeded, size)
+                load = Load(pairs, helpline_frame)
+                wire(load, serial_in_event)
+                await asyncio.sleep(1.0)
+                steps += await ramp(
+                    backend,
+                    load,
+                    ServerProbe(pid),
+                    plan.rates,
+                    plan.seconds,
+                    plan.drain,
+                    report,
+                    plan.bisect,
+                )
+                await close_all(pairs)
+        return steps
+    finally:
+        drop_database(backend)
+
+
+async def run_relay(plan: Plan) -> list[Step]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.realtime:relay_app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--ws",
+        "websockets",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    steps: list[Step] = []
+    for size in plan.sizes:
+        with server_process(command, {}, port) as pid:
+            pairs = await relay_pairs(port, size)
+            load = Load(pairs, relay_frame)
+            wire(load, serial_in_relay)
+            await asyncio.sleep(0.5)
+            steps += await ramp(
+                "relay",
+                load,
+                ServerProbe(pid),
+                plan.relay_rates,
+                plan.seconds,
+                plan.drain,
+                report,
+                plan.bisect,
+            )
+            await close_all(pairs)
+    return steps
+
+
+def best_rate(steps: list[Step], backend: str, size: int) -> float:
+    good = [
+        s.target_rate
+        for s in steps
+        if s.backend == backend and s.conversations == size and s.passed
+    ]
+    return max(good, default=0.0)
+
+
+def passed_at(steps: list[Step], backend: str, size: int, rate: float) -> bool | None:
+    for step in steps:
+        if step.backend == backend and step.conversations == size and step.target_rate == rate:
+            return step.passed
+    return None
+
+
+def summary(steps: list[Step], plan: Plan) -> list[str]:
+    lines = [""]
+    for backend, size in (("sqlite", 1000), ("sqlite", 5000), ("postgresql", 1000)):
+        if size not in plan.sizes:
+            continue
+        verdict = passed_at(steps, backend, size, TARGET_RATE)
+        if verdict is None:
+            continue
+        lines.append(
+            f"target {backend} N={size} at {TARGET_RATE:.0f} msg/s with p99 < "
+            f"{P99_LIMIT_MS:.0f} ms: " + ("met" if verdict else "NOT met")
+        )
+    ours = best_rate(steps, "sqlite", 1000)
+    relay = best_rate(steps, "relay", 1000)
+    if ours and relay:
+        ratio = ours / relay
+        lines.append(
+            f"highest rate with p99 < {P99_LIMIT_MS:.0f} ms at N=1000: sqlite {ours:.0f} msg/s, "
+            f"bare relay {relay:.0f} msg/s, ratio {ratio:.2f} "
+            f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer sizes, rates and seconds")
+    parser.add_argument("--backends", default="sqlite,postgresql,relay")
+    parser.add_argument(
+        "--sizes", type=lambda text: [int(part) for part in text.split(",")], default=None
+    )
+    parser.add_argument("--step-seconds", type=float, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the steps here")
+    args = parser.parse_args(argv)
+    plan = plan_for(args)
+    backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+
+    pin(CLIENT_CPU)
+    raise_fd_limit()
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+
+    cpus = os.cpu_count() or 1
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"bench.realtime: {cpus} CPUs (server on CPU {SERVER_CPU}, client on CPU "
+        f"{CLIENT_CPU}), sizes {plan.sizes}, {plan.seconds:g} s per step, "
+        f"load average before the run {load}"
+    )
+    print(HEADER, flush=True)
+    steps: list[Step] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends:
+            if backend == "relay":
+                steps += asyncio.run(run_relay(plan))
+            else:
+                steps += asyncio.run(run_helpline(backend, plan, Path(tmp)))
+    for line in summary(steps, plan):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(step) for step in steps], indent=2))
+
+
+if __name__ == "__main__":
+    main()
