@@ -50,11 +50,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.parent == Path(__file__).parent:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One Chromium for this test process (each xdist worker has its own)."""
+    """One Chromium for the browser tests of this package.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running
+    in the main thread while it is started, which would break asyncio tests that
+    run afterwards in the same worker. Pytest tears a package fixture down as soon
+    as a test from elsewhere runs, and the `xdist_group` below keeps the browser
+    tests together, so Chromium still starts once per worker.
+    """
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
