@@ -8,15 +8,24 @@ JOBS ?= auto
 
 .PHONY: demo test install lint typecheck pytest format bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+# What running Helpline needs.
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-install: $(BIN)/.installed
+# What checking it needs: test tools and the optional sentence-embedding backend
+# (torch is pinned to the CPU build in pyproject.toml).
+$(BIN)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
+	touch $@ $(BIN)/.installed
 
-demo: install
+install: $(BIN)/.installed-dev
+
+demo: $(BIN)/.installed
 	$(BIN)/helpline demo
 
 test: install lint typecheck pytest

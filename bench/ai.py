@@ -115,6 +115,8 @@ def measure_memory(kind: str, model_dir: Path) -> None:
     if kind == "ngram":
         ngram = NgramClassifier.load(model_dir)
         ngram.predict(["where is my card?"])
+    elif kind.startswith("language"):
+        LanguageIdentifier(low_accuracy=kind.endswith("low")).detect("where is my card?")
     else:
         from helpline.adapters.ai.embedding import EnsembleClassifier
 
@@ -318,9 +320,10 @@ def bench_out_of_scope(embeddings: tuple[Any, Any] | None) -> dict[str, Any]:
     return results
 
 
-def bench_language() -> dict[str, Any]:
-    identifier = LanguageIdentifier()
-    results: dict[str, Any] = {}
+def bench_language(low_accuracy: bool = False) -> dict[str, Any]:
+    identifier = LanguageIdentifier(low_accuracy=low_accuracy)
+    mode = "low-accuracy mode" if low_accuracy else "high-accuracy mode"
+    results: dict[str, Any] = {"mode": mode}
     all_phrases = []
     for variant, transform in (("normal", str), ("stripped", strip_diacritics)):
         per_language = {}
@@ -339,8 +342,10 @@ def bench_language() -> dict[str, Any]:
         total = sum(per_language.values()) / len(per_language)
         results[variant] = {"accuracy": round(total, 4), "per_language": per_language}
         results[variant]["mistakes"] = mistakes
-        print(f"language ({variant}): {total:.4f}", flush=True)
+        print(f"language, {mode} ({variant}): {total:.4f}", flush=True)
     results["latency"] = latency(identifier.detect, all_phrases[:LATENCY_MESSAGES])
+    kind = "language-low" if low_accuracy else "language"
+    results["memory"] = worker_memory(kind, LANG_EVAL, threads=1)
     return results
 
 
@@ -400,12 +405,15 @@ def print_table(results: dict[str, Any]) -> None:
             f"  {point['threshold']:+7.3f} → {point['handover_unknown']:.3f} / "
             f"{point['answered_correct']:.3f}"
         )
-    language = results["language"]
     print("\n== Language detection (8 languages x 100 phrases) ==")
-    print(
-        f"normal {language['normal']['accuracy']:.4f}   diacritics stripped "
-        f"{language['stripped']['accuracy']:.4f}   p99 {language['latency']['p99_ms']} ms"
-    )
+    for key in ("language", "language_low_accuracy"):
+        language = results[key]
+        print(
+            f"{language['mode']:<19} normal {language['normal']['accuracy']:.4f}  "
+            f"stripped {language['stripped']['accuracy']:.4f}  "
+            f"p99 {language['latency']['p99_ms']} ms  worker RSS {language['memory']['rss_mb']} MB "
+            f"(detector {language['memory']['model_mb']} MB)"
+        )
     categories = results["categories"]
     print(
         f"\n== Starter categories (Bitext test) == accuracy {categories['accuracy']:.4f}, "
@@ -448,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "intents": intents,
         "out_of_scope": bench_out_of_scope(embeddings),
         "language": bench_language(),
+        "language_low_accuracy": bench_language(low_accuracy=True),
         "categories": bench_categories(),
     }
     results["load_average"] = [round(x, 1) for x in (*load_start, *os.getloadavg())]

@@ -1,0 +1,1 @@
+"""Tests of the offline AI core (helpline.ai and helpline.adapters.ai)."""
