@@ -19,6 +19,7 @@ from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.db.migrate import pending_revisions, upgrade_to_head
 from helpline.adapters.db.models import User
 from helpline.adapters.passwords import hash_password
+from helpline.ai.cli import ai_app
 from helpline.domain.enums import Role
 from helpline.settings import Settings
 from helpline.simulation.cli import simulate_app
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(ai_app, name="ai")
 
 DEMO_DATABASE_FILE = "helpline.sqlite3"
 
