@@ -19,8 +19,13 @@ from helpline.domain.enums import ActivityKind
 def lock_conversation(db: Session, conversation_id: int) -> Conversation | None:
     """Load a conversation with a row lock on PostgreSQL (SQLite's write lock is
     already held: every transaction there begins IMMEDIATE)."""
+    # populate_existing: a copy loaded earlier in this session (say, for an access
+    # check) must not keep a stale `last_seq` once we hold the lock.
     return db.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
