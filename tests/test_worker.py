@@ -91,6 +91,9 @@ def test_one_round_runs_every_job_and_counts_what_it_did(
     assert counts == {
         "snoozed_woken": 1,
         "auto_closed": 1,
+        "reoffered": 0,
+        "sla_checked": 0,
+        "routed": 0,
         "emails_sent": 1,
         "emails_failed": 0,
         "emails_dead": 0,

@@ -109,6 +109,78 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     """Redis for fan-out between several server processes; unset: in-process."""
 
+    redis_channel: str = "helpline:events"
+    """Redis pub/sub channel shared by the server processes of one installation."""
+
+    visitor_token_days: int = Field(default=30, ge=1, le=365)
+    """Lifetime of a chat visitor's signed token (kept in the browser)."""
+
+    widget_sessions_per_ip_per_hour: int = Field(default=300, ge=1)
+    """Widget sessions (new or renewed visitors) one IP address may open per hour."""
+
+    widget_conversations_per_visitor_per_hour: int = Field(default=10, ge=1)
+    """New chats (and transcript requests) one visitor may start per hour."""
+
+    widget_conversations_per_ip_per_hour: int = Field(default=100, ge=1)
+    """New chats, offline tickets and transcript requests per IP address per hour."""
+
+    widget_messages_per_visitor_per_minute: int = Field(default=60, ge=1)
+    """Messages and uploads one visitor may send per minute (HTTP and WebSocket)."""
+
+    widget_messages_per_ip_per_minute: int = Field(default=600, ge=1)
+    """Messages and uploads per IP address per minute; raise it for load tests."""
+
+    widget_allow_unlisted_origins: bool | None = None
+    """Whether an inbox without `allowed_domains` accepts widget requests from any
+    Origin. Unset: yes, except in production (where every inbox must list its sites)."""
+
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    """Largest attachment accepted; an inbox may set a lower limit."""
+
+    upload_allowed_types: list[str] = Field(
+        default_factory=lambda: [
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ]
+    )
+    """Attachment types accepted (decided by the file's first bytes); an inbox may
+    allow fewer. As JSON: `["image/png", "application/pdf"]`."""
+
+    realtime_resume_max_events: int = Field(default=1000, ge=10, le=100_000)
+    """A reconnecting client further behind than this is told to resync over HTTP."""
+
+    realtime_max_frame_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest WebSocket frame a client may send."""
+
+    canned_review_days: int = Field(default=90, ge=1, le=3650)
+    """A canned response not reviewed for this many days is flagged as stale."""
+
+    routing_answer_timeout_seconds: float = Field(default=45.0, gt=0, le=3600)
+    """A routed chat the agent has not answered within this time is offered to
+    someone else (admins may change it per inbox or team)."""
+
+    routing_sticky_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
+    """How long a returning customer waits for their busy previous agent before
+    other agents are offered the conversation."""
+
+    routing_email_weight: float = Field(default=0.5, ge=0, le=10)
+    """An open email ticket counts as this many chats against an agent's cap."""
+
+    routing_priority_weights: dict[str, float] = Field(default_factory=dict)
+    """Priority-score weights by name over the built-in defaults, as JSON, e.g.
+    `{"urgent_points": 50, "waiting_points_per_minute": 2}` (see docs/routing.md)."""
+
+    routing_tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """How often the worker re-scores the whole queue (waiting time grows) and
+    routes whatever is still waiting; new chats are routed at once regardless."""
+
+    sla_warning_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
+    """Agents are warned this long before an SLA target is missed."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production":

@@ -25,6 +25,7 @@ from helpline.adapters.mailer import Mailer, make_mailer
 from helpline.services.events import Publisher, install_publisher
 from helpline.services.lifecycle_jobs import auto_close_solved, wake_snoozed
 from helpline.services.outbox import deliver_due_emails
+from helpline.services.routing_jobs import queue_job, reoffer_job, sla_job
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ async def run_jobs_once(
     counts = {
         "snoozed_woken": 0,
         "auto_closed": 0,
+        "reoffered": 0,
+        "sla_checked": 0,
+        "routed": 0,
         "emails_sent": 0,
         "emails_failed": 0,
         "emails_dead": 0,
@@ -68,6 +72,10 @@ async def run_jobs_once(
             "auto_closed",
             partial(auto_close_solved, now=now, after_days=settings.auto_close_solved_after_days),
         ),
+        # Routing (services.routing_jobs): re-offers, SLA clocks, the periodic queue round.
+        ("reoffered", partial(reoffer_job, now=now, settings=settings)),
+        ("sla_checked", partial(sla_job, now=now, settings=settings)),
+        ("routed", partial(queue_job, now=now, settings=settings)),
     ]
     for name, job in lifecycle:
         try:

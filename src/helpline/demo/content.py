@@ -710,7 +710,7 @@ CANNED_RESPONSES: tuple[CannedSpec, ...] = (
         f"Hi {HELLO}, sorry your payment didn't go through. Most declines come from the "
         "bank's 3-D Secure check timing out: please keep your banking app open and try "
         "again. If it fails once more, I can send you a payment link instead.",
-        ("billing", "payment", "urgent"),
+        ("billing", "payment", "urgency:urgent"),
         team="Billing",
     ),
     CannedSpec(
@@ -727,6 +727,13 @@ CANNED_RESPONSES: tuple[CannedSpec, ...] = (
         f"Hi {HELLO}, I'm sorry your order is late. I've opened an investigation with the "
         'courier for order {{ contact.custom.order_number | default("your order") }} '
         "and will update you within 24 hours.",
+        ("orders", "delivery"),
+    ),
+    CannedSpec(
+        "order-on-its-way",
+        "Order on its way",
+        f"Hi {HELLO}, I can see your order #{{{{ contact.custom.order_number }}}} is on its "
+        "way! You can track it here. Let me know if you need anything else.",
         ("orders", "delivery"),
     ),
     CannedSpec(

@@ -76,6 +76,12 @@ class ActivityKind(StrEnum):
     ESCALATED = "escalated"
     PARTICIPANT_JOINED = "participant_joined"
     PARTICIPANT_LEFT = "participant_left"
+    REOFFERED = "reoffered"
+    """Routing took an unanswered chat back from its agent to offer it to another."""
+    SLA_WARNING = "sla_warning"
+    SLA_PAUSED = "sla_paused"
+    SLA_RESUMED = "sla_resumed"
+    REFUND_REQUESTED = "refund_requested"
 
 
 class OutboxStatus(StrEnum):

@@ -360,8 +360,12 @@ def do_create_conversation(
         )
         conversation.waiting_since = now
         customer.last_seen_at = now
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routed = routing_hooks.on_conversation_created(db, conversation, text=body or "", now=now)
     _queue_conversation_event(db, "conversation.created", conversation)
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
 
@@ -458,8 +462,10 @@ def do_post_agent_message(
     now: datetime,
     client_message_id: str | None = None,
     max_chars: int | None = None,
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> PostedMessage:
     """Store an agent's reply or internal note; idempotent on `client_message_id`.
+    `attachments` describes files already stored (services.attachments).
 
     Locks the conversation: the lock serialises sequence numbers and makes a
     retried send find the first one. A reply sets `first_response_at` once and
@@ -481,7 +487,7 @@ def do_post_agent_message(
         author_user_id=viewer.user_id,
         kind=kind.value,
         body=text,
-        attachments=[],
+        attachments=list(attachments),
         client_message_id=client_message_id,
         created_at=now,
     )
@@ -489,9 +495,15 @@ def do_post_agent_message(
     conversation.updated_at = now
     conversation.last_activity_at = now
     if kind == MessageKind.REPLY:
+        replied_to = conversation.waiting_since  # routing hook: what this reply answers
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         conversation.waiting_since = None
+        from helpline.services import routing_hooks  # routing hook (imports this module)
+
+        routing_hooks.on_agent_reply(
+            db, conversation, agent_id=viewer.user_id, replied_to=replied_to, now=now
+        )
     db.flush()
     if kind == MessageKind.REPLY and conversation.channel == Channel.EMAIL.value:
         _enqueue_reply_email(db, conversation, message, now=now)
@@ -564,6 +576,7 @@ def _store_contact_message(
     now: datetime,
     client_message_id: str | None,
     max_chars: int | None,
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> PostedMessage:
     """The customer wrote: store it, start the waiting clock, reopen if needed."""
     text = check_message_body(body, max_chars=max_chars)
@@ -599,7 +612,7 @@ def _store_contact_message(
         author_contact_id=conversation.contact_id,
         kind=MessageKind.REPLY.value,
         body=text,
-        attachments=[],
+        attachments=list(attachments),
         client_message_id=client_message_id,
         created_at=now,
     )
@@ -613,6 +626,10 @@ def _store_contact_message(
     if contact is not None:
         contact.last_seen_at = now
         author_name = contact.name or contact.email or "Customer"
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routed = routing_hooks.on_customer_message(db, conversation, text=text, now=now)
+    activities.extend(routed.activities)
     db.flush()
     queue_event(
         db,
@@ -630,6 +647,7 @@ def _store_contact_message(
         ),
     )
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return PostedMessage(message, created=True, author_name=author_name)
 
 
@@ -641,10 +659,34 @@ def do_add_contact_message(
     now: datetime,
     client_message_id: str | None = None,
     max_chars: int | None = None,
+    attachments: Sequence[dict[str, Any]] = (),
 ) -> Message:
     """A customer message (widget, email, integration). Reopens pending, on-hold and
     solved conversations; refused with ConversationClosed on a closed one.
     Locks the conversation; idempotent on `client_message_id`."""
+    return do_post_contact_message(
+        db,
+        conversation_id,
+        body=body,
+        now=now,
+        client_message_id=client_message_id,
+        max_chars=max_chars,
+        attachments=attachments,
+    ).message
+
+
+def do_post_contact_message(
+    db: Session,
+    conversation_id: int,
+    *,
+    body: str,
+    now: datetime,
+    client_message_id: str | None = None,
+    max_chars: int | None = None,
+    attachments: Sequence[dict[str, Any]] = (),
+) -> PostedMessage:
+    """`do_add_contact_message`, also telling whether this call stored the message
+    (False: an idempotent retry) — the widget answers 201 or 200 by it."""
     conversation = _lock_existing(db, conversation_id)
     return _store_contact_message(
         db,
@@ -653,7 +695,8 @@ def do_add_contact_message(
         now=now,
         client_message_id=client_message_id,
         max_chars=max_chars,
-    ).message
+        attachments=attachments,
+    )
 
 
 def do_relay_contact_message(
@@ -722,8 +765,14 @@ def do_change_status(
             "snoozed_until": _iso(change.snoozed_until),
         },
     )
-    _queue_conversation_event(db, "conversation.updated", conversation, activities=[activity])
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routed = routing_hooks.on_status_changed(db, conversation, previous_status=current, now=now)
+    _queue_conversation_event(
+        db, "conversation.updated", conversation, activities=[activity, *routed.activities]
+    )
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
 
@@ -772,9 +821,16 @@ def do_update_conversation(
         assert new_subject is not None
         conversation.subject = new_subject
         conversation.updated_at = now
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routed = None
+    if activities:  # routing hook: priority or category changed
+        routed = routing_hooks.on_conversation_updated(db, conversation, now=now)
+        activities.extend(routed.activities)
     if activities or subject_changed:
         _queue_conversation_event(db, "conversation.updated", conversation, activities=activities)
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
 
@@ -858,10 +914,20 @@ def do_assign(
             "to_name": assignee.name if assignee is not None else None,
         },
     )
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routed = routing_hooks.on_assignment_changed(
+        db, conversation, previous_assignee_id=previous, now=now
+    )
     _queue_conversation_event(
-        db, "conversation.updated", conversation, activities=[activity], also_notify=before
+        db,
+        "conversation.updated",
+        conversation,
+        activities=[activity, *routed.activities],
+        also_notify=before,
     )
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
 
@@ -939,6 +1005,9 @@ def do_transfer(
     conversation.assigned_at = now if target is not None else None
     if target is not None:
         target.last_assigned_at = now
+    from helpline.services import routing_hooks  # routing hook (imports this module)
+
+    routing_hooks.before_transfer_recorded(db, conversation, now=now)
     activity = record_activity(
         db,
         conversation,
@@ -956,10 +1025,22 @@ def do_transfer(
             "note": note_text,
         },
     )
+    routed = routing_hooks.on_transfer(  # routing hook
+        db,
+        conversation,
+        previous_assignee_id=previous_assignee,
+        previous_team_id=previous_team,
+        now=now,
+    )
     _queue_conversation_event(
-        db, "conversation.updated", conversation, activities=[activity], also_notify=before
+        db,
+        "conversation.updated",
+        conversation,
+        activities=[activity, *routed.activities],
+        also_notify=before,
     )
     db.commit()
+    routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
 

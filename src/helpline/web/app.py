@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -14,9 +17,14 @@ from helpline.adapters.bus import InProcessBus
 from helpline.adapters.db.base import utcnow
 from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.db.migrate import upgrade_to_head
+from helpline.adapters.redis_bus import RedisBus
 from helpline.settings import Settings, get_settings
 from helpline.web.errors import install_error_handlers
 from helpline.web.middleware import BodySizeLimit, SecurityHeaders
+from helpline.web.origins import WidgetCors
+
+UPLOAD_PATHS = re.compile(r"^/api/v1/(widget/[^/]+/)?conversations/\d+/attachments$")
+"""File uploads may be larger than other request bodies (see settings.upload_max_bytes)."""
 
 
 def create_app(
@@ -29,23 +37,37 @@ def create_app(
     """Build the app. Tests pass their own engine and clock; `serve` passes neither."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.resolved_database_url)
-    bus = InProcessBus()
+    bus: InProcessBus | RedisBus = (
+        RedisBus(settings.redis_url, settings.redis_channel)
+        if settings.redis_url
+        else InProcessBus()
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             upgrade_to_head(engine)
+        if isinstance(bus, RedisBus):
+            await asyncio.to_thread(bus.start)
         worker_wanted = settings.run_worker_in_server if start_worker is None else start_worker
         stop_worker = None
         if worker_wanted:
             from helpline.worker import start_background_worker
 
             stop_worker = start_background_worker(app)
+        if settings.environment != "test":
+            # Start-up objects live as long as the process: keep them out of the
+            # collector's way, so full collections stay short with many sockets
+            # open. (Not in tests, where many short-lived apps share one process.)
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
             if stop_worker is not None:
                 await stop_worker()
+            if isinstance(bus, RedisBus):
+                await asyncio.to_thread(bus.stop)
 
     app = FastAPI(
         title="Helpline",
@@ -72,6 +94,12 @@ def create_app(
     app.include_router(api_router)
     mount_pages(app)
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        upload_paths=UPLOAD_PATHS,
+        upload_max_bytes=settings.upload_max_bytes + 64 * 1024,
+    )
+    app.add_middleware(WidgetCors)
     app.add_middleware(SecurityHeaders)
     return app

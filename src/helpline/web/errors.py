@@ -22,6 +22,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "validation_failed": 422,
     "authentication_failed": 401,
     "rate_limited": 429,
+    "origin_not_allowed": 403,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
 }
 
 HTTP_CODES: dict[int, str] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,17 +11,38 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodySizeLimit:
     """Refuse bodies above `max_bytes` with 413 before they reach any handler."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        upload_paths: re.Pattern[str] | None = None,
+        upload_max_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # File uploads (paths matching `upload_paths`) may be larger; the route
+        # applies the exact per-inbox limit while storing.
+        self.upload_paths = upload_paths
+        self.upload_max_bytes = upload_max_bytes
+
+    def _limit_for(self, scope: Scope) -> int:
+        if (
+            self.upload_paths is not None
+            and self.upload_max_bytes is not None
+            and self.upload_paths.search(str(scope.get("path", "")))
+        ):
+            return max(self.max_bytes, self.upload_max_bytes)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit_for(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         received = 0
 
@@ -29,22 +51,22 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             {
                 "error": {
                     "code": "payload_too_large",
-                    "message": f"request body larger than {self.max_bytes} bytes",
-                    "details": {"max_bytes": self.max_bytes},
+                    "message": f"request body larger than {max_bytes} bytes",
+                    "details": {"max_bytes": max_bytes},
                 }
             }
         ).encode()

@@ -169,8 +169,26 @@ def describe_activity(entry: HistoryEntry, *, contact_name: str) -> str:
         target = str(data.get("target") or "response").replace("_", " ")
         return f"SLA target missed: {target}"
     if kind == "escalated":
+        rules = [str(rule) for rule in data.get("rules") or []]
+        if rules:  # fired by escalation rules (services.escalation)
+            moved = _name(data.get("to_team_name"), "")
+            return f"Escalation rule {', '.join(rules)}" + (f": moved to {moved}" if moved else "")
         team = _name(data.get("to_team_name") or data.get("team_name"), "tier 2")
         return f"{actor} escalated the conversation to {team}"
+    if kind == "reoffered":
+        agent = _name(data.get("from_name"), "the agent")
+        return (
+            f"Taken back from {agent} ({data.get('message') or 'not answered'}) and offered again"
+        )
+    if kind in ("sla_warning", "sla_paused", "sla_resumed"):
+        target = str(data.get("target") or "").replace("_", " ")
+        return {
+            "sla_warning": f"SLA warning: {target} due soon",
+            "sla_paused": f"SLA clock paused: {data.get('reason') or 'paused'}",
+            "sla_resumed": "SLA clock running again",
+        }[kind]
+    if kind == "refund_requested":
+        return f"{actor} recorded a refund request of {money(data.get('amount_cents'))}"
     if kind == "participant_joined":
         return f"{_name(data.get('user_name'), actor)} joined the conversation"
     if kind == "participant_left":

@@ -12,7 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from helpline.web.pages import auth_pages, inbox_pages
+from helpline.web.pages import (
+    admin_routing,
+    auth_pages,
+    canned_pages,
+    help_center,
+    inbox_pages,
+    widget_demo,
+)
 from helpline.web.pages.rendering import STATIC_DIR, page_headers, render
 from helpline.web.pages.security import FormExpired, LoginRequired
 
@@ -40,5 +47,9 @@ def mount_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_pages.router)
     app.include_router(inbox_pages.router)
+    app.include_router(widget_demo.router)
+    app.include_router(help_center.router)
+    app.include_router(canned_pages.router)
+    app.include_router(admin_routing.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(FormExpired, _form_expired)

@@ -131,6 +131,13 @@ class ContactSummary(BaseModel):
     plan: Plan | None
 
 
+class PriorityReason(BaseModel):
+    """One reason for the priority score ("urgent: login problem", 40)."""
+
+    reason: str
+    points: float
+
+
 class ConversationPublic(BaseModel):
     id: int
     number: int
@@ -162,6 +169,10 @@ class ConversationPublic(BaseModel):
     resolution_due_at: datetime | None
     last_seq: int
     """Sequence number of the newest history entry (resume point for clients)."""
+    priority_breakdown: list[PriorityReason] = []
+    """Why `priority_score` is what it is (services.routing keeps it current)."""
+    sla_state: Literal["active", "met", "missed"] | None = None
+    """null: no SLA policy applies (details: GET /conversations/{id}/sla)."""
 
     @classmethod
     def of(cls, row: ConversationRow) -> ConversationPublic:
@@ -203,6 +214,11 @@ class ConversationPublic(BaseModel):
             next_response_due_at=conversation.next_response_due_at,
             resolution_due_at=conversation.resolution_due_at,
             last_seq=conversation.last_seq,
+            priority_breakdown=[
+                PriorityReason(reason=str(reason), points=float(points))
+                for reason, points in conversation.priority_breakdown or []
+            ],
+            sla_state=conversation.sla_state,
         )
 
 

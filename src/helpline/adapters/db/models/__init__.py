@@ -1,7 +1,13 @@
 """ORM models, one module per area of the domain. Import from here."""
 
 from helpline.adapters.db.models.contacts import Contact
-from helpline.adapters.db.models.content import Article, CannedResponse
+from helpline.adapters.db.models.content import (
+    Article,
+    ArticleVote,
+    CannedResponse,
+    CannedResponseVersion,
+    DeflectionSession,
+)
 from helpline.adapters.db.models.conversations import (
     Activity,
     Conversation,
@@ -9,9 +15,10 @@ from helpline.adapters.db.models.conversations import (
     Message,
     Participant,
 )
+from helpline.adapters.db.models.live_chat import Attachment, ConversationRead
 from helpline.adapters.db.models.outbox import Counter, OutboxItem
 from helpline.adapters.db.models.people import Inbox, InboxMember, Team, TeamMember, User
-from helpline.adapters.db.models.policies import Rule, SLAPolicy
+from helpline.adapters.db.models.policies import RoutingSettings, Rule, SLACalendar, SLAPolicy
 from helpline.adapters.db.models.security import (
     AgentSession,
     ApiToken,
@@ -25,12 +32,17 @@ __all__ = [
     "AgentSession",
     "ApiToken",
     "Article",
+    "ArticleVote",
+    "Attachment",
     "AuditLog",
     "CannedResponse",
+    "CannedResponseVersion",
     "Contact",
     "Conversation",
+    "ConversationRead",
     "ConversationTag",
     "Counter",
+    "DeflectionSession",
     "Inbox",
     "InboxMember",
     "LoginThrottle",
@@ -38,7 +50,9 @@ __all__ = [
     "OutboxItem",
     "Participant",
     "PasswordResetToken",
+    "RoutingSettings",
     "Rule",
+    "SLACalendar",
     "SLAPolicy",
     "Team",
     "TeamMember",

@@ -32,6 +32,10 @@ class Conversation(Base):
         CheckConstraint("channel IN ('chat', 'email', 'phone', 'api')", name="channel"),
         CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),
         CheckConstraint("nps_score IS NULL OR nps_score BETWEEN 0 AND 10", name="nps"),
+        CheckConstraint("tier IN (1, 2)", name="tier"),
+        CheckConstraint(
+            "sla_state IS NULL OR sla_state IN ('active', 'met', 'missed')", name="sla_state"
+        ),
         Index("ix_conversations_status_activity", "status", "last_activity_at", "id"),
         Index("ix_conversations_assignee_status", "assignee_id", "status", "last_activity_at"),
         Index("ix_conversations_team_status", "team_id", "status", "last_activity_at"),
@@ -80,6 +84,38 @@ class Conversation(Base):
     csat_comment: Mapped[str | None] = mapped_column(Text)
     nps_score: Mapped[int | None]
     custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    # -- routing, SLA and escalation (services/routing.py, sla.py, escalation.py) --------
+    priority_breakdown: Mapped[list[list[Any]]] = mapped_column(JSONType, default=list)
+    """Why `priority_score` is what it is: `[[reason, points], ...]`, shown to agents."""
+    tier: Mapped[int] = mapped_column(default=1)
+    """2 once escalated to tier 2: only tier-2 agents are offered it then."""
+    urgent_reason: Mapped[str | None] = mapped_column(String(100))
+    """Set by a `set_urgent` rule (e.g. "security"); counts as urgent in the score."""
+    previous_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    """The agent who last served this contact: offered the conversation first (sticky)."""
+    first_contact: Mapped[bool] = mapped_column(default=False)
+    """The customer's first conversation, with no plan or orders yet (score bonus)."""
+    offered_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """The agent the router gave this chat to, until they answer (re-offer check)."""
+    offered_at: Mapped[datetime | None]
+    """When the router gave it to `offered_to_id`; None once answered or reassigned."""
+    routing_excluded_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    """Agents who let this chat go unanswered: it is not offered to them again."""
+    fired_rules: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    """Names of the escalation rules that already fired for this conversation."""
+    refund_requested_cents: Mapped[int | None]
+    """The refund the customer asks for, as recorded by an agent or an integration."""
+    sla_state: Mapped[str | None] = mapped_column(String(16))
+    """active, met or missed; None without an SLA policy."""
+    sla_pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """`[{"started_at", "ended_at", "reason"}]`: the clock stops while pending or on hold."""
+    sla_notified: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    """Warnings and breaches already announced (`{"warned": [...], "breached": [...]}`)."""
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    """When the SLA clock next needs a look (a warning or a deadline is due)."""
 
 
 class ConversationTag(Base):

@@ -1,0 +1,416 @@
+"""The routing engine's queries: snapshots of the queue and the agents, and the locks
+that make an assignment atomic.
+
+An assignment holds two kinds of lock. The agents it gives work to are locked with
+`SELECT … FOR UPDATE` (in id order, so two routers never deadlock) and their load is
+counted again under that lock; the waiting conversations are claimed with `SELECT …
+FOR UPDATE SKIP LOCKED`, so a router passes over rows another process is routing or
+changing instead of queueing behind it. SQLite has neither, and needs neither: every
+transaction there begins IMMEDIATE and holds the database's single write lock, so
+writers are serialised already (one server process only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from helpline.adapters.db.engine import is_postgres
+from helpline.adapters.db.models import Contact, Conversation, Team, TeamMember, User
+from helpline.domain.enums import AgentStatus, Channel, ConversationStatus
+
+OPEN = ConversationStatus.OPEN.value
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRow:
+    """A waiting conversation with the contact facts the priority score needs."""
+
+    id: int
+    inbox_id: int
+    team_id: int | None
+    channel: str
+    category: str | None
+    priority: str
+    language: str | None
+    tier: int
+    urgent_reason: str | None
+    waiting_since: datetime | None
+    last_activity_at: datetime
+    first_response_due_at: datetime | None
+    first_response_at: datetime | None
+    previous_agent_id: int | None
+    first_contact: bool
+    routing_excluded_ids: list[int]
+    custom_attributes: dict[str, Any]
+    plan: str | None
+    lifetime_value_cents: int
+    orders_count: int
+    priority_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    id: int
+    name: str
+    status: str
+    is_active: bool
+    tier: int
+    max_concurrent_chats: int
+    skills: list[str]
+    languages: list[str]
+    last_assigned_at: datetime | None
+    refund_limit_cents: int
+
+
+_WAITING_COLUMNS = (
+    Conversation.id,
+    Conversation.inbox_id,
+    Conversation.team_id,
+    Conversation.channel,
+    Conversation.category,
+    Conversation.priority,
+    Conversation.language,
+    Conversation.tier,
+    Conversation.urgent_reason,
+    Conversation.waiting_since,
+    Conversation.last_activity_at,
+    Conversation.first_response_due_at,
+    Conversation.first_response_at,
+    Conversation.previous_agent_id,
+    Conversation.first_contact,
+    Conversation.routing_excluded_ids,
+    Conversation.custom_attributes,
+    Contact.plan,
+    Contact.lifetime_value_cents,
+    Contact.orders_count,
+    Conversation.priority_score,
+)
+
+_AGENT_COLUMNS = (
+    User.id,
+    User.name,
+    User.status,
+    User.is_active,
+    User.tier,
+    User.max_concurrent_chats,
+    User.skills,
+    User.languages,
+    User.last_assigned_at,
+    User.refund_limit_cents,
+)
+
+
+def waiting_clause() -> Any:
+    """In the queue: open and nobody's (pending and on-hold conversations wait for
+    the customer or a third party, not for an agent)."""
+    return (Conversation.status == OPEN) & Conversation.assignee_id.is_(None)
+
+
+def _waiting_select() -> Select[Any]:
+    return (
+        select(*_WAITING_COLUMNS)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(waiting_clause())
+    )
+
+
+def waiting_rows(
+    db: Session,
+    *,
+    conversation_ids: Collection[int] | None = None,
+    best: int | None = None,
+) -> list[WaitingRow]:
+    """The queue as it is now (no locks: routing plans on this, then claims).
+
+    `conversation_ids` narrows it to those conversations; `best` keeps only the
+    `best` highest stored scores plus the `best` longest waiting, which is what a
+    round for a few agents who just got room needs (the periodic full round sees
+    everything).
+    """
+    query = _waiting_select()
+    if conversation_ids is not None:
+        if not conversation_ids:
+            return []
+        query = query.where(Conversation.id.in_(sorted(conversation_ids)))
+    if best is None:
+        rows = db.execute(query.order_by(Conversation.id)).all()
+        return [WaitingRow(*row) for row in rows]
+    top_scores = db.execute(
+        query.order_by(Conversation.priority_score.desc(), Conversation.id).limit(best)
+    ).all()
+    oldest = db.execute(
+        query.order_by(Conversation.waiting_since.asc().nulls_first(), Conversation.id).limit(best)
+    ).all()
+    unique = {row[0]: row for row in (*top_scores, *oldest)}
+    return [WaitingRow(*unique[key]) for key in sorted(unique)]
+
+
+def agent_rows(
+    db: Session, *, agent_ids: Collection[int] | None = None, online_only: bool = True
+) -> list[AgentRow]:
+    """Active staff as routing sees them (no locks)."""
+    query = select(*_AGENT_COLUMNS).where(User.is_active.is_(True))
+    if online_only:
+        query = query.where(User.status == AgentStatus.ONLINE.value)
+    if agent_ids is not None:
+        if not agent_ids:
+            return []
+        query = query.where(User.id.in_(sorted(agent_ids)))
+    return [AgentRow(**row._mapping) for row in db.execute(query.order_by(User.id)).all()]
+
+
+def routable_agents(
+    db: Session,
+    *,
+    email_weight: float,
+    agent_ids: Collection[int] | None = None,
+    also: Collection[int] = (),
+) -> list[tuple[AgentRow, int, int]]:
+    """Online agents with room for at least an email ticket, with their load as
+    (row, open chats, open email tickets), in one query; plus the agents in `also`
+    (returning customers' previous agents) even when full, so a round can hold a
+    conversation for them. No locks: the apply step counts again under lock."""
+    is_email = case((Conversation.channel == Channel.EMAIL.value, 1), else_=0)
+    load_query = select(
+        Conversation.assignee_id.label("agent_id"),
+        func.count().label("total"),
+        func.sum(is_email).label("emails"),
+    ).where(Conversation.status == OPEN, Conversation.assignee_id.is_not(None))
+    if agent_ids is not None:
+        if not agent_ids:
+            return []
+        load_query = load_query.where(Conversation.assignee_id.in_(sorted(agent_ids)))
+    loads = load_query.group_by(Conversation.assignee_id).subquery()
+    emails = func.coalesce(loads.c.emails, 0)
+    chats = func.coalesce(loads.c.total, 0) - emails
+    smallest = min(1.0, email_weight)
+    has_room = chats + emails * email_weight + smallest <= User.max_concurrent_chats + 1e-9
+    query = (
+        select(*_AGENT_COLUMNS, chats, emails)
+        .outerjoin(loads, loads.c.agent_id == User.id)
+        .where(User.is_active.is_(True), User.status == AgentStatus.ONLINE.value)
+        .where(or_(has_room, User.id.in_(sorted(also))) if also else has_room)
+        .order_by(User.id)
+    )
+    if agent_ids is not None:
+        query = query.where(User.id.in_(sorted(agent_ids)))
+    result = []
+    for row in db.execute(query):
+        values = tuple(row)
+        result.append((AgentRow(*values[:-2]), int(values[-2]), int(values[-1])))
+    return result
+
+
+def team_ids_by_user(db: Session, user_ids: Collection[int] | None = None) -> dict[int, set[int]]:
+    query = select(TeamMember.user_id, TeamMember.team_id)
+    if user_ids is not None:
+        if not user_ids:
+            return {}
+        query = query.where(TeamMember.user_id.in_(sorted(user_ids)))
+    memberships: dict[int, set[int]] = {}
+    for user_id, team_id in db.execute(query):
+        memberships.setdefault(user_id, set()).add(team_id)
+    return memberships
+
+
+def all_teams(db: Session) -> list[tuple[int, int, list[str]]]:
+    """(id, tier, categories) of every team."""
+    return [
+        (team_id, tier, list(categories or []))
+        for team_id, tier, categories in db.execute(
+            select(Team.id, Team.tier, Team.categories).order_by(Team.id)
+        )
+    ]
+
+
+def open_loads(db: Session, agent_ids: Collection[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Open conversations per agent as (live chats, email tickets).
+
+    Called again under the agents' row locks before an assignment is written, so
+    the cap is checked against what is really committed.
+    """
+    is_email = case((Conversation.channel == Channel.EMAIL.value, 1), else_=0)
+    query = (
+        select(Conversation.assignee_id, func.count(), func.sum(is_email))
+        .where(Conversation.status == OPEN, Conversation.assignee_id.is_not(None))
+        .group_by(Conversation.assignee_id)
+    )
+    if agent_ids is not None:
+        if not agent_ids:
+            return {}
+        query = query.where(Conversation.assignee_id.in_(sorted(agent_ids)))
+    loads: dict[int, tuple[int, int]] = {}
+    for agent_id, total, emails in db.execute(query):
+        emails = int(emails or 0)
+        loads[int(agent_id)] = (int(total) - emails, emails)
+    return loads
+
+
+# -- locks ---------------------------------------------------------------------------------
+
+
+def lock_agents(db: Session, agent_ids: Iterable[int]) -> dict[int, User]:
+    """Lock these users' rows for this transaction, in id order, and return them.
+
+    PostgreSQL: `FOR UPDATE` waits for another router or status change holding one
+    of them; afterwards every count of their load sees what that one committed.
+    SQLite: the transaction already holds the database write lock.
+    """
+    ids = sorted(set(agent_ids))
+    if not ids:
+        return {}
+    # populate_existing: a user already in this session is refreshed from the locked row.
+    query = (
+        select(User)
+        .where(User.id.in_(ids))
+        .order_by(User.id)
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(db):
+        query = query.with_for_update()
+    return {user.id: user for user in db.scalars(query)}
+
+
+def lock_conversation_row(db: Session, conversation_id: int) -> Conversation | None:
+    """One conversation, locked (waiting for a writer that holds it) and fresh."""
+    query = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(db):
+        query = query.with_for_update()
+    return db.scalar(query)
+
+
+def claim_waiting(db: Session, conversation_ids: Iterable[int]) -> dict[int, Conversation]:
+    """Lock the conversations that are still waiting, skipping any row another
+    transaction holds (it is being routed or changed there; a later round sees it).
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED`, and the waiting condition is re-checked on
+    the locked, newest row version, so a conversation someone else just assigned is
+    never returned. SQLite: a plain read under the database write lock.
+    """
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return {}
+    query = (
+        select(Conversation)
+        .where(Conversation.id.in_(ids), waiting_clause())
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(db):
+        query = query.with_for_update(skip_locked=True)
+    return {conversation.id: conversation for conversation in db.scalars(query)}
+
+
+def claim_assigned(
+    db: Session, conversation_ids: Iterable[int], *, assignee_ids: dict[int, int]
+) -> dict[int, Conversation]:
+    """Lock conversations that are still assigned as expected (re-offering), skipping
+    rows another transaction holds."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return {}
+    query = (
+        select(Conversation)
+        .where(Conversation.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(db):
+        query = query.with_for_update(skip_locked=True)
+    return {
+        conversation.id: conversation
+        for conversation in db.scalars(query)
+        if conversation.assignee_id == assignee_ids.get(conversation.id)
+        and conversation.status == OPEN
+    }
+
+
+def claim_ids(db: Session, ids: Sequence[int]) -> list[Conversation]:
+    """Lock any conversations by id, skipping rows another transaction holds (the
+    periodic SLA and escalation checks come back for those on the next run)."""
+    if not ids:
+        return []
+    query = (
+        select(Conversation)
+        .where(Conversation.id.in_(sorted(set(ids))))
+        .execution_options(populate_existing=True)
+    )
+    if is_postgres(db):
+        query = query.with_for_update(skip_locked=True)
+    return list(db.scalars(query.order_by(Conversation.id)))
+
+
+# -- re-offer candidates ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAssignmentRow:
+    conversation_id: int
+    agent_id: int
+    agent_status: str
+    offered_to_id: int | None
+    offered_at: datetime | None
+    assigned_at: datetime | None
+    channel: str
+    inbox_id: int
+    team_id: int | None
+
+    @property
+    def offer_pending(self) -> bool:
+        """Routed to this agent and not answered by them yet."""
+        return self.offered_at is not None and self.offered_to_id == self.agent_id
+
+
+def open_live_assignments(
+    db: Session,
+    *,
+    offered_before: datetime,
+    agent_ids: Collection[int] | None = None,
+) -> list[LiveAssignmentRow]:
+    """Assigned live chats that may need re-offering: offers older than
+    `offered_before`, offers to agents who are no longer online, and chats of
+    agents who went offline (the caller applies each inbox's exact timeout)."""
+    live = (Channel.CHAT.value, Channel.PHONE.value)
+    offer_pending = Conversation.offered_at.is_not(None) & (
+        Conversation.offered_to_id == Conversation.assignee_id
+    )
+    query = (
+        select(
+            Conversation.id,
+            Conversation.assignee_id,
+            User.status,
+            Conversation.offered_to_id,
+            Conversation.offered_at,
+            Conversation.assigned_at,
+            Conversation.channel,
+            Conversation.inbox_id,
+            Conversation.team_id,
+        )
+        .join(User, User.id == Conversation.assignee_id)
+        .where(Conversation.status == OPEN, Conversation.channel.in_(live))
+        .where(
+            or_(
+                User.status == AgentStatus.OFFLINE.value,
+                offer_pending
+                & (
+                    (Conversation.offered_at <= offered_before)
+                    | (User.status != AgentStatus.ONLINE.value)
+                ),
+            )
+        )
+        .order_by(Conversation.id)
+    )
+    if agent_ids is not None:
+        if not agent_ids:
+            return []
+        query = query.where(Conversation.assignee_id.in_(sorted(agent_ids)))
+    # The join on the assignee makes `assignee_id` non-null in every row.
+    return [LiveAssignmentRow(*row) for row in db.execute(query)]  # type: ignore[arg-type]

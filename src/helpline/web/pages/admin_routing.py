@@ -1,0 +1,785 @@
+"""Admin pages for routing: settings per installation, inbox and team; SLA policies;
+business calendars; escalation rules.
+
+Plain server-rendered forms: each POST carries the session's CSRF token, is checked
+by the same services the API uses, and either redirects back with a message (PRG)
+or shows the form again with what was wrong next to what was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from helpline.adapters.db.models import Team, User
+from helpline.domain.enums import Channel, Plan, Priority, Role
+from helpline.domain.errors import DomainError
+from helpline.domain.routing import Strategy
+from helpline.domain.sla.calendar import WEEKDAYS
+from helpline.services import escalation, routing, sla
+from helpline.services.errors import NotFound
+from helpline.web.deps import AppSettings, DbSession, Now, client_ip
+from helpline.web.pages.rendering import page_headers, render
+from helpline.web.pages.security import PageCaller, PageFormUser, PageUser, set_flash
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+MAX_ID = 2**31 - 1
+STRATEGY_LABELS = {
+    Strategy.PRIORITY: "Priority (urgent and valuable first)",
+    Strategy.FIFO: "First come, first served",
+    Strategy.ROUND_ROBIN: "Round robin (agents in turn)",
+    Strategy.LEAST_LOADED: "Least loaded agent",
+    Strategy.EASIEST_FIRST: "Easiest first (shortest handling time)",
+    Strategy.PULL: "Pull (nothing pushed; agents take chats)",
+}
+WEIGHT_LABELS = {
+    "urgent_points": "Urgent topic",
+    "first_time_points": "First-time customer",
+    "waiting_points_per_minute": "Waiting, per minute",
+    "lifetime_value_points_per_100": "Lifetime value, per 100 spent",
+    "lifetime_value_max_points": "Lifetime value, at most",
+    "repeat_customer_min_orders": "Repeat customer: orders",
+    "repeat_customer_points": "Repeat customer",
+    "large_order_cents": "Large order from (cents)",
+    "large_order_points": "Large order",
+    "sla_risk_window_minutes": "SLA risk window (minutes)",
+    "sla_risk_max_points": "SLA risk, at most",
+    "sla_overdue_points": "SLA overdue",
+}
+TRIGGER_LABELS = escalation.TRIGGERS
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(_form)]
+
+
+def _text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _optional_number(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> float | None:
+    raw = _text(form, name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        errors[name] = "Enter a number."
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        errors[name] = "Enter a number."
+        return None
+    return value
+
+
+def _optional_int(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> int | None:
+    raw = _text(form, name)
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 12:
+        errors[name] = "Enter a whole number."
+        return None
+    return int(raw)
+
+
+def _choice(form: Mapping[str, Any], name: str, choices: type[Any], errors: dict[str, str]) -> Any:
+    raw = _text(form, name)
+    if not raw:
+        return None
+    if raw not in choices._value2member_map_:
+        errors[name] = "Choose one of the options."
+        return None
+    return choices(raw)
+
+
+def _forbidden(request: Request, caller: PageCaller) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Admins only",
+            "caller": caller,
+            "csrf_token": caller.csrf_token,
+            "heading": "Admins only",
+            "message": "Routing, SLA and escalation settings are changed by admins.",
+        },
+        status_code=403,
+    )
+
+
+def _admin(db: Session, caller: PageCaller) -> User | None:
+    user = db.get(User, caller.viewer.user_id)
+    return user if user is not None and user.role == Role.ADMIN.value else None
+
+
+def _done(request: Request, settings: AppSettings, location: str, text: str) -> Response:
+    response = RedirectResponse(location, status_code=303)
+    set_flash(response, request, "success", text, settings)
+    return page_headers(response)
+
+
+def _context(caller: PageCaller, title: str, section: str, **values: Any) -> dict[str, Any]:
+    return {
+        "title": title,
+        "nav": "admin",
+        "caller": caller,
+        "csrf_token": caller.csrf_token,
+        "section": section,
+        "sections": [
+            ("routing", "Routing", "/admin/routing"),
+            ("sla", "SLA policies", "/admin/sla"),
+            ("calendars", "Business hours", "/admin/calendars"),
+            ("rules", "Escalation rules", "/admin/rules"),
+        ],
+        **values,
+    }
+
+
+def _error_of(exc: DomainError) -> tuple[str, str]:
+    field = exc.details.get("field") if isinstance(exc.details, dict) else None
+    text = exc.message[:1].upper() + exc.message[1:]
+    return (str(field) if field else "form", text)
+
+
+def _attempt(action: Callable[[], object], errors: dict[str, str]) -> bool:
+    """Run one service call; a refusal becomes a message on the form."""
+    if errors:
+        return False
+    try:
+        action()
+    except DomainError as exc:
+        field, text = _error_of(exc)
+        errors[field.split(".")[0]] = text
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- routing settings
+
+
+def _routing_page(
+    request: Request,
+    db: Session,
+    caller: PageCaller,
+    settings: AppSettings,
+    *,
+    errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    view = routing.get_routing_settings(db, settings=settings)
+    weights = view.effective.weights
+    values = {name: getattr(weights, name) for name in WEIGHT_LABELS}
+    plan_points = {plan.value: weights.plan_points.get(plan, 0.0) for plan in Plan}
+    context = _context(
+        caller,
+        "Routing settings",
+        "routing",
+        view=view,
+        strategies=STRATEGY_LABELS,
+        weight_labels=WEIGHT_LABELS,
+        weights=values,
+        plan_points=plan_points,
+        teams=list(db.scalars(select(Team).order_by(Team.name))),
+        errors=errors or {},
+        form=form or {},
+    )
+    return render(request, "admin/routing.html", context, status_code=status_code)
+
+
+@router.get("/routing", response_class=HTMLResponse)
+def routing_page(
+    request: Request, caller: PageUser, db: DbSession, settings: AppSettings
+) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    return _routing_page(request, db, caller, settings)
+
+
+@router.post("/routing/global")
+def routing_global_submit(
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    weights: dict[str, Any] = {}
+    for name in WEIGHT_LABELS:
+        value = _optional_number(form, f"w_{name}", errors)
+        if value is not None:
+            weights[name] = value
+    plan_points = {}
+    for plan in Plan:
+        value = _optional_number(form, f"plan_{plan.value}", errors)
+        if value is not None:
+            plan_points[plan.value] = value
+    if plan_points:
+        weights["plan_points"] = plan_points
+    tier2 = _optional_int(form, "tier2_team_id", errors)
+    values: dict[str, Any] = {
+        "weights": weights,
+        "email_weight": _optional_number(form, "email_weight", errors),
+        "sticky_wait_seconds": _optional_number(form, "sticky_wait_seconds", errors),
+        "answer_timeout_seconds": _optional_number(form, "answer_timeout_seconds", errors),
+        "tier2_team_id": tier2 if tier2 else None,
+    }
+    if _attempt(
+        lambda: routing.do_update_global_settings(
+            db, admin, now=now, ip=client_ip(request), settings=settings, **values
+        ),
+        errors,
+    ):
+        return _done(request, settings, "/admin/routing", "Routing settings saved.")
+    db.rollback()
+    return _routing_page(
+        request, db, caller, settings, errors=errors, form=dict(form), status_code=422
+    )
+
+
+@router.post("/routing/{scope}/{scope_id}")
+def routing_scope_submit(
+    scope: str,
+    scope_id: int,
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    if scope not in ("inboxes", "teams") or not 1 <= scope_id <= MAX_ID:
+        return _routing_page(request, db, caller, settings, status_code=404)
+    errors: dict[str, str] = {}
+    prefix = f"{scope}_{scope_id}_"
+    strategy = _choice(form, prefix + "strategy", Strategy, errors)
+    sticky = _optional_number(form, prefix + "sticky_wait_seconds", errors)
+    timeout = _optional_number(form, prefix + "answer_timeout_seconds", errors)
+
+    def save() -> object:
+        return routing.do_update_scope_settings(
+            db,
+            admin,
+            inbox_id=scope_id if scope == "inboxes" else None,
+            team_id=scope_id if scope == "teams" else None,
+            strategy=strategy,
+            sticky_wait_seconds=sticky,
+            answer_timeout_seconds=timeout,
+            now=now,
+            ip=client_ip(request),
+            settings=settings,
+        )
+
+    scoped: dict[str, str] = {}
+    if _attempt(save, scoped):
+        return _done(request, settings, "/admin/routing", "Routing settings saved.")
+    db.rollback()
+    errors.update({prefix + key: text for key, text in scoped.items()})
+    return _routing_page(
+        request, db, caller, settings, errors=errors, form=dict(form), status_code=422
+    )
+
+
+# ---------------------------------------------------------------- business calendars
+
+
+def _hours_text(data: Mapping[str, Any]) -> dict[str, str]:
+    hours = data.get("weekly_hours") or {}
+    return {
+        day: ", ".join(f"{start}-{end}" for start, end in hours.get(day, [])) for day in WEEKDAYS
+    }
+
+
+def _calendar_form(form: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The calendar's stored form from the page's fields: one text field per weekday
+    ("09:00-12:00, 13:00-17:00"), holidays one per line."""
+    weekly: dict[str, list[list[str]]] = {}
+    for day in WEEKDAYS:
+        raw = _text(form, f"hours_{day}")
+        if not raw:
+            continue
+        intervals = []
+        for part in raw.split(","):
+            start, dash, end = part.strip().partition("-")
+            if not dash or not start.strip() or not end.strip():
+                errors[f"hours_{day}"] = "Write hours as 09:00-17:00, several separated by commas."
+                break
+            intervals.append([start.strip(), end.strip()])
+        weekly[day] = intervals
+    holidays = [line.strip() for line in _text(form, "holidays").splitlines() if line.strip()]
+    return {
+        "time_zone": _text(form, "time_zone") or "UTC",
+        "weekly_hours": weekly,
+        "holidays": holidays,
+    }
+
+
+def _calendars_page(
+    request: Request,
+    db: Session,
+    caller: PageCaller,
+    *,
+    editing: Any = None,
+    errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if form is None and editing is not None:
+        form = {
+            "name": editing.name,
+            "time_zone": editing.data.get("time_zone", "UTC"),
+            "holidays": "\n".join(editing.data.get("holidays", [])),
+            **{f"hours_{day}": text for day, text in _hours_text(editing.data).items()},
+        }
+    context = _context(
+        caller,
+        "Business hours",
+        "calendars",
+        calendars=sla.list_calendars(db),
+        hours_text=_hours_text,
+        weekdays=WEEKDAYS,
+        editing=editing,
+        errors=errors or {},
+        form=form or {"time_zone": "UTC"},
+    )
+    return render(request, "admin/calendars.html", context, status_code=status_code)
+
+
+@router.get("/calendars", response_class=HTMLResponse)
+def calendars_page(request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    return _calendars_page(request, db, caller)
+
+
+@router.get("/calendars/{calendar_id}", response_class=HTMLResponse)
+def calendar_page(calendar_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    try:
+        calendar = sla.access_calendar(db, calendar_id) if 1 <= calendar_id <= MAX_ID else None
+    except NotFound:
+        calendar = None
+    if calendar is None:
+        return _calendars_page(request, db, caller, status_code=404)
+    return _calendars_page(request, db, caller, editing=calendar)
+
+
+@router.post("/calendars")
+@router.post("/calendars/{calendar_id}")
+def calendar_submit(
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+    calendar_id: int | None = None,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    data = _calendar_form(form, errors)
+    name = _text(form, "name")
+    if not name:
+        errors["name"] = "Give the calendar a name."
+    editing = None
+    if calendar_id is not None:
+        try:
+            editing = sla.access_calendar(db, calendar_id) if 1 <= calendar_id <= MAX_ID else None
+        except NotFound:
+            editing = None
+        if editing is None:
+            return _calendars_page(request, db, caller, status_code=404)
+
+    def save() -> object:
+        if calendar_id is None:
+            return sla.do_create_calendar(
+                db, admin, name=name, data=data, now=now, ip=client_ip(request)
+            )
+        return sla.do_update_calendar(
+            db, admin, calendar_id, name=name, data=data, now=now, ip=client_ip(request)
+        )
+
+    if _attempt(save, errors):
+        return _done(request, settings, "/admin/calendars", f"Calendar “{name}” saved.")
+    db.rollback()
+    if "calendar" in errors:
+        errors["weekly_hours"] = errors.pop("calendar")
+    return _calendars_page(
+        request, db, caller, editing=editing, errors=errors, form=dict(form), status_code=422
+    )
+
+
+@router.post("/calendars/{calendar_id}/delete")
+def calendar_delete(
+    calendar_id: int,
+    request: Request,
+    caller: PageFormUser,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    if _attempt(
+        lambda: sla.do_delete_calendar(db, admin, calendar_id, now=now, ip=client_ip(request)),
+        errors,
+    ):
+        return _done(request, settings, "/admin/calendars", "Calendar deleted.")
+    db.rollback()
+    return _calendars_page(request, db, caller, errors=errors, status_code=409)
+
+
+# ---------------------------------------------------------------- SLA policies
+
+
+def _policy_form_values(policy: Any) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "position": str(policy.position),
+        "match_priority": policy.match_priority or "",
+        "match_category": policy.match_category or "",
+        "match_plan": policy.match_plan or "",
+        "match_channel": policy.match_channel or "",
+        "first_response_minutes": str(policy.first_response_minutes or ""),
+        "next_response_minutes": str(policy.next_response_minutes or ""),
+        "resolution_minutes": str(policy.resolution_minutes or ""),
+        "calendar_id": str(policy.calendar_id or ""),
+        "active": "on" if policy.active else "",
+    }
+
+
+def _policies_page(
+    request: Request,
+    db: Session,
+    caller: PageCaller,
+    *,
+    editing: Any = None,
+    errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if form is None:
+        form = _policy_form_values(editing) if editing is not None else {"active": "on"}
+    context = _context(
+        caller,
+        "SLA policies",
+        "sla",
+        policies=sla.list_policies(db),
+        calendars=sla.list_calendars(db),
+        priorities=[p.value for p in Priority],
+        plans=[p.value for p in Plan],
+        channels=[c.value for c in Channel],
+        editing=editing,
+        errors=errors or {},
+        form=form,
+    )
+    return render(request, "admin/sla.html", context, status_code=status_code)
+
+
+@router.get("/sla", response_class=HTMLResponse)
+def policies_page(request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    return _policies_page(request, db, caller)
+
+
+@router.get("/sla/{policy_id}", response_class=HTMLResponse)
+def policy_page(policy_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    try:
+        policy = sla.access_policy(db, policy_id) if 1 <= policy_id <= MAX_ID else None
+    except NotFound:
+        policy = None
+    if policy is None:
+        return _policies_page(request, db, caller, status_code=404)
+    return _policies_page(request, db, caller, editing=policy)
+
+
+@router.post("/sla")
+@router.post("/sla/{policy_id}")
+def policy_submit(
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+    policy_id: int | None = None,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    editing = None
+    if policy_id is not None:
+        try:
+            editing = sla.access_policy(db, policy_id) if 1 <= policy_id <= MAX_ID else None
+        except NotFound:
+            editing = None
+        if editing is None:
+            return _policies_page(request, db, caller, status_code=404)
+    errors: dict[str, str] = {}
+    minutes: dict[str, Any] = {
+        name: _optional_int(form, name, errors)
+        for name in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+    }
+    calendar_id = _optional_int(form, "calendar_id", errors)
+    values = sla.PolicyInput(
+        name=_text(form, "name"),
+        position=_optional_int(form, "position", errors) or 0,
+        match_priority=_choice(form, "match_priority", Priority, errors),
+        match_category=_text(form, "match_category") or None,
+        match_plan=_choice(form, "match_plan", Plan, errors),
+        match_channel=_choice(form, "match_channel", Channel, errors),
+        calendar_id=calendar_id or None,
+        active=_text(form, "active") == "on",
+        **minutes,
+    )
+    if _attempt(
+        lambda: sla.do_save_policy(
+            db, admin, values, policy_id=policy_id, now=now, ip=client_ip(request)
+        ),
+        errors,
+    ):
+        return _done(request, settings, "/admin/sla", f"SLA policy “{values.name}” saved.")
+    db.rollback()
+    return _policies_page(
+        request, db, caller, editing=editing, errors=errors, form=dict(form), status_code=422
+    )
+
+
+@router.post("/sla/{policy_id}/delete")
+def policy_delete(
+    policy_id: int,
+    request: Request,
+    caller: PageFormUser,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    if _attempt(
+        lambda: sla.do_delete_policy(db, admin, policy_id, now=now, ip=client_ip(request)), errors
+    ):
+        return _done(request, settings, "/admin/sla", "SLA policy deleted.")
+    db.rollback()
+    return _policies_page(request, db, caller, errors=errors, status_code=404)
+
+
+# ---------------------------------------------------------------- escalation rules
+
+
+def _rule_form_values(rule: Any) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "kind": rule.kind,
+        "trigger": rule.trigger,
+        "position": str(rule.position),
+        "conditions": json.dumps(rule.conditions, indent=2),
+        "actions": json.dumps(rule.actions, indent=2),
+        "active": "on" if rule.active else "",
+    }
+
+
+def _rules_page(
+    request: Request,
+    db: Session,
+    caller: PageCaller,
+    *,
+    editing: Any = None,
+    errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if form is None:
+        form = (
+            _rule_form_values(editing)
+            if editing is not None
+            else {
+                "kind": "escalation",
+                "trigger": "conversation_updated",
+                "conditions": '[{"field": "category", "op": "is", "value": "billing"}]',
+                "actions": '[{"action": "notify_supervisor"}]',
+                "active": "on",
+            }
+        )
+    context = _context(
+        caller,
+        "Escalation rules",
+        "rules",
+        rules=escalation.list_rules(db),
+        triggers=TRIGGER_LABELS,
+        kinds=escalation.RULE_KINDS,
+        teams=list(db.scalars(select(Team).order_by(Team.name))),
+        editing=editing,
+        errors=errors or {},
+        form=form,
+        dumps=json.dumps,
+    )
+    return render(request, "admin/rules.html", context, status_code=status_code)
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    return _rules_page(request, db, caller)
+
+
+@router.get("/rules/{rule_id}", response_class=HTMLResponse)
+def rule_page(rule_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
+    if _admin(db, caller) is None:
+        return _forbidden(request, caller)
+    try:
+        rule = escalation.access_rule(db, rule_id) if 1 <= rule_id <= MAX_ID else None
+    except NotFound:
+        rule = None
+    if rule is None:
+        return _rules_page(request, db, caller, status_code=404)
+    return _rules_page(request, db, caller, editing=rule)
+
+
+def _json_field(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> Any:
+    raw = _text(form, name)
+    if len(raw) > escalation.MAX_RULE_BYTES:
+        errors[name] = "This is too long."
+        return []
+    try:
+        value = json.loads(raw) if raw else []
+    except json.JSONDecodeError as exc:
+        errors[name] = f"Not valid JSON: {exc.msg} (line {exc.lineno})."
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        errors[name] = "Write a list: [ ... ]."
+        return []
+    return value
+
+
+@router.post("/rules/builtin")
+def rules_builtin_submit(
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    tier2 = _optional_int(form, "tier2_team_id", errors)
+    security = _optional_int(form, "security_team_id", errors)
+    minutes = _optional_number(form, "tier1_minutes", errors) or 30.0
+    if _attempt(
+        lambda: escalation.do_install_builtin_rules(
+            db,
+            admin,
+            tier2_team_id=tier2 or None,
+            security_team_id=security or None,
+            tier1_minutes=minutes,
+            now=now,
+            ip=client_ip(request),
+        ),
+        errors,
+    ):
+        return _done(request, settings, "/admin/rules", "Built-in rules installed.")
+    db.rollback()
+    return _rules_page(request, db, caller, errors=errors, status_code=422)
+
+
+@router.post("/rules")
+@router.post("/rules/{rule_id}")
+def rule_submit(
+    request: Request,
+    caller: PageFormUser,
+    form: Form,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+    rule_id: int | None = None,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    editing = None
+    if rule_id is not None:
+        try:
+            editing = escalation.access_rule(db, rule_id) if 1 <= rule_id <= MAX_ID else None
+        except NotFound:
+            editing = None
+        if editing is None:
+            return _rules_page(request, db, caller, status_code=404)
+    errors: dict[str, str] = {}
+    values = escalation.RuleInput(
+        name=_text(form, "name"),
+        kind=_text(form, "kind") or "escalation",
+        trigger=_text(form, "trigger") or "conversation_updated",
+        conditions=_json_field(form, "conditions", errors),
+        actions=_json_field(form, "actions", errors),
+        position=_optional_int(form, "position", errors) or 0,
+        active=_text(form, "active") == "on",
+    )
+    if _attempt(
+        lambda: escalation.do_save_rule(
+            db, admin, values, rule_id=rule_id, now=now, ip=client_ip(request)
+        ),
+        errors,
+    ):
+        return _done(request, settings, "/admin/rules", f"Rule “{values.name}” saved.")
+    db.rollback()
+    return _rules_page(
+        request, db, caller, editing=editing, errors=errors, form=dict(form), status_code=422
+    )
+
+
+@router.post("/rules/{rule_id}/delete")
+def rule_delete(
+    rule_id: int,
+    request: Request,
+    caller: PageFormUser,
+    db: DbSession,
+    now: Now,
+    settings: AppSettings,
+) -> Response:
+    admin = _admin(db, caller)
+    if admin is None:
+        return _forbidden(request, caller)
+    errors: dict[str, str] = {}
+    if _attempt(
+        lambda: escalation.do_delete_rule(db, admin, rule_id, now=now, ip=client_ip(request)),
+        errors,
+    ):
+        return _done(request, settings, "/admin/rules", "Rule deleted.")
+    db.rollback()
+    return _rules_page(request, db, caller, errors=errors, status_code=404)

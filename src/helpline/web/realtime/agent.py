@@ -1,0 +1,194 @@
+"""The staff side of the WebSocket: every live event addressed to the agent, plus
+ordered, resumable streams for the conversations they subscribe to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from helpline.domain.access import Viewer
+from helpline.services import widget
+from helpline.services.conversations import access_conversation, do_post_agent_message
+from helpline.services.events import LiveEvent
+from helpline.services.widget import EntryPayload
+from helpline.web.realtime.connection import Connection, Stream
+from helpline.web.realtime.frames import (
+    AGENT_FRAMES,
+    AgentMessage,
+    Frame,
+    Read,
+    Typing,
+    error_frame,
+)
+from helpline.web.realtime.hub import Hub
+from helpline.web.realtime.queries import Snapshot, agent_snapshot
+
+
+def raw_frame(live_event: LiveEvent) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "conversation_id": live_event.conversation_id,
+        "seq": live_event.seq,
+        "event": {"type": live_event.type, **live_event.payload},
+    }
+
+
+class AgentConnection(Connection):
+    frame_kinds = AGENT_FRAMES
+
+    def __init__(
+        self, hub: Hub, websocket: WebSocket, *, ip: str, viewer: Viewer, name: str
+    ) -> None:
+        super().__init__(hub, websocket, ip=ip)
+        self.viewer = viewer
+        self.user_id = viewer.user_id
+        self.name = name
+        self._visible: set[int] = set()
+
+    def hello(self) -> dict[str, Any]:
+        return {
+            "type": "hello",
+            "user": {"id": self.viewer.user_id, "name": self.name},
+            "ping_seconds": 25,
+        }
+
+    # ------------------------------------------------------------ resume and events
+
+    async def read_snapshot(self, conversation_id: int, after_seq: int) -> Snapshot:
+        snapshot = await self.hub.run_db(
+            agent_snapshot,
+            self.viewer,
+            conversation_id,
+            after_seq=after_seq,
+            max_events=self.max_resume_events,
+        )
+        self._visible.add(conversation_id)
+        return snapshot
+
+    async def deliver_live(
+        self, stream: Stream, live_event: LiveEvent, entries: list[EntryPayload]
+    ) -> None:
+        await self.send_now(raw_frame(live_event))
+
+    async def may_follow(self, stream: Stream, live_event: LiveEvent) -> bool:
+        if self.viewer.user_id in live_event.user_ids:
+            return True
+        # The conversation moved out of this agent's sight (e.g. transferred).
+        self._visible.discard(stream.conversation_id)
+        self.streams.pop(stream.conversation_id, None)
+        self.hub.unwatch(self, stream.conversation_id)
+        await self.send_now(
+            error_frame(
+                "not_found",
+                "conversation not found",
+                conversation_id=stream.conversation_id,
+            )
+        )
+        return False
+
+    async def on_unsubscribed_event(self, live_event: LiveEvent) -> None:
+        addressed = live_event.seq is not None or live_event.conversation_id is None
+        if addressed and self.viewer.user_id in live_event.user_ids:
+            await self.send_now(raw_frame(live_event))
+
+    async def on_notification(self, stream: Stream, live_event: LiveEvent) -> None:
+        if self.viewer.user_id in live_event.user_ids:
+            await self.send_now(raw_frame(live_event))
+
+    async def on_ephemeral(self, stream: Stream, live_event: LiveEvent) -> None:
+        payload = live_event.payload
+        who = payload.get("who")
+        if who == "agent" and payload.get("user_id") == self.viewer.user_id:
+            return  # our own typing or read mark
+        if live_event.type == "typing":
+            await self.send_now(
+                {
+                    "type": "typing",
+                    "conversation_id": stream.conversation_id,
+                    "who": who,
+                    "name": payload.get("name"),
+                    "active": bool(payload.get("active")),
+                }
+            )
+        elif live_event.type == "read":
+            await self.send_now(
+                {
+                    "type": "read",
+                    "conversation_id": stream.conversation_id,
+                    "seq": payload.get("seq"),
+                    "by": who,
+                    "name": payload.get("name"),
+                }
+            )
+
+    # ------------------------------------------------------------ client frames
+
+    async def _check_visible(self, conversation_id: int) -> None:
+        if conversation_id not in self._visible:
+            await self.hub.run_db(access_conversation, self.viewer, conversation_id)
+            self._visible.add(conversation_id)
+
+    async def on_typing(self, frame: Typing) -> None:
+        await self._check_visible(frame.conversation_id)
+        self.hub.publish(
+            LiveEvent(
+                type="typing",
+                payload={
+                    "who": "agent",
+                    "name": self.name,
+                    "user_id": self.viewer.user_id,
+                    "active": frame.active,
+                },
+                conversation_id=frame.conversation_id,
+            )
+        )
+
+    async def on_read(self, frame: Read) -> None:
+        await self._check_visible(frame.conversation_id)
+        marked = await self.hub.run_db(
+            widget.do_mark_read,
+            frame.conversation_id,
+            reader_type="agent",
+            reader_id=self.viewer.user_id,
+            seq=frame.seq,
+            now=self.hub.now(),
+        )
+        if marked is not None:
+            self.hub.publish(
+                LiveEvent(
+                    type="read",
+                    payload={
+                        "who": "agent",
+                        "name": self.name,
+                        "user_id": self.viewer.user_id,
+                        "seq": marked,
+                    },
+                    conversation_id=frame.conversation_id,
+                )
+            )
+
+    async def on_message(self, frame: Frame) -> None:
+        assert isinstance(frame, AgentMessage)
+        settings = self.hub.app.state.settings
+        posted = await self.hub.run_db(
+            do_post_agent_message,
+            self.viewer,
+            frame.conversation_id,
+            body=frame.body,
+            kind=frame.kind,
+            now=self.hub.now(),
+            client_message_id=frame.client_message_id,
+            max_chars=settings.max_message_chars,
+        )
+        self._visible.add(frame.conversation_id)
+        self.send(
+            {
+                "type": "ack",
+                "conversation_id": frame.conversation_id,
+                "client_message_id": frame.client_message_id,
+                "seq": posted.message.seq,
+                "message_id": posted.message.id,
+                "duplicate": not posted.created,
+            }
+        )
