@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.db.migrate import pending_revisions, upgrade_to_head
-from helpline.adapters.db.models import User
+from helpline.adapters.db.models import Inbox, User
 from helpline.adapters.passwords import hash_password
 from helpline.ai.cli import ai_app
 from helpline.domain.enums import Role
@@ -166,8 +167,20 @@ def worker() -> None:
     run_worker_forever(_settings())
 
 
-def _demo_settings(data_dir: Path, host: str, port: int) -> Settings:
+TRAFFIC_IP_LIMIT = 1_000_000
+"""Per-IP widget limits of a demo with traffic: every simulated visitor comes from 127.0.0.1."""
+
+
+def _demo_settings(data_dir: Path, host: str, port: int, *, traffic: bool = False) -> Settings:
+    limits: dict[str, object] = {}
+    if traffic:
+        limits = {
+            "widget_sessions_per_ip_per_hour": TRAFFIC_IP_LIMIT,
+            "widget_conversations_per_ip_per_hour": TRAFFIC_IP_LIMIT,
+            "widget_messages_per_ip_per_minute": TRAFFIC_IP_LIMIT,
+        }
     return _settings(
+        **limits,
         environment="development",
         data_dir=data_dir,
         database_url=f"sqlite:///{(data_dir / DEMO_DATABASE_FILE).resolve()}",
@@ -201,6 +214,20 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server after seeding.")
     ] = True,
+    traffic: Annotated[
+        str | None,
+        typer.Option(
+            help="Send simulated visitors from a scenario (`helpline simulate scenarios`) or a "
+            ".toml file to the demo's chat inbox while it runs."
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(min=0.01, help="Traffic speed: simulated seconds per real second."),
+    ] = 10.0,
+    max_visitors: Annotated[
+        int, typer.Option(min=1, max=10000, help="Simulated visitors chatting at once.")
+    ] = 20,
 ) -> None:
     """Run Helpline with a demo organisation: teams, agents, 60+ conversations."""
     from helpline.adapters.db.base import utcnow
@@ -209,8 +236,18 @@ def demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     if reset:
         _wipe_demo_database(data_dir)
-    settings = _demo_settings(data_dir, host, port)
+    traffic_model = None
+    if traffic is not None:
+        from helpline.simulation.scenario import ScenarioError, load_scenario
+
+        try:
+            traffic_model = load_scenario(traffic)
+        except ScenarioError as exc:
+            typer.secho(f"Cannot use the traffic scenario: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from exc
+    settings = _demo_settings(data_dir, host, port, traffic=traffic is not None)
     engine = _migrated_engine(settings)
+    chat_key: str | None = None
     try:
         with make_session_factory(engine)() as db:
             if demo_is_seeded(db):
@@ -222,6 +259,12 @@ def demo(
                     f"{summary.supervisors} supervisor, {summary.admins} admin, "
                     f"{summary.contacts} contacts, {summary.conversations} conversations."
                 )
+            chat_key = db.scalar(
+                select(Inbox.public_key)
+                .where(Inbox.channel == "chat", Inbox.is_active.is_(True))
+                .order_by(Inbox.id)
+                .limit(1)
+            )
     finally:
         engine.dispose()
 
@@ -239,7 +282,36 @@ def demo(
 
     from helpline.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    driver = None
+    if traffic_model is not None:
+        if chat_key is None:
+            typer.secho("The demo has no chat inbox; no traffic.", fg=typer.colors.RED, err=True)
+        else:
+            from helpline.simulation.traffic import TrafficDriver
+
+            driver = TrafficDriver(
+                url,
+                chat_key,
+                traffic_model,
+                speed=speed,
+                max_visitors=max_visitors,
+                echo=typer.echo,
+            )
+            typer.echo(f"Simulated visitors from {traffic_model.name!r} at {speed:g}x speed.")
+            driver.start()  # waits for the server to answer before the first visitor
+
+    class DemoServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if driver is not None:  # visitors leave before the server closes its doors
+                driver.stop(timeout=0)
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+    try:
+        DemoServer(config).run()
+    finally:
+        if driver is not None:
+            driver.stop()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ The lead mounts `simulate_app` on the main command as `helpline simulate`.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -260,3 +261,49 @@ def check(scenario: ScenarioArgument) -> None:
     typer.echo(f"  chats expected: {model.expected_arrivals():,.0f}")
     typer.echo(f"  offered load: {offered:.0%} over the day, busiest hour {busiest:.0%}")
     typer.echo(f"  rules: {len(model.rules)}, SLA policies: {len(model.sla_policies)}")
+
+
+@simulate_app.command("traffic")
+def traffic(
+    url: Annotated[str, typer.Option(help="The running server, e.g. http://127.0.0.1:8000.")],
+    inbox: Annotated[str, typer.Option(help="The chat inbox's public key.")],
+    scenario: Annotated[
+        str, typer.Option(help="A shipped scenario (see `scenarios`) or a .toml file.")
+    ] = "ecommerce",
+    speed: Annotated[
+        float,
+        typer.Option(min=0.01, help="Simulated seconds per real second (10: a minute in 6 s)."),
+    ] = 10.0,
+    duration: Annotated[
+        float | None, typer.Option(min=1, help="Real seconds to run (default: until Ctrl+C).")
+    ] = None,
+    max_visitors: Annotated[
+        int, typer.Option(min=1, max=10000, help="Visitors chatting at once; more are skipped.")
+    ] = 50,
+    report_every: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between summary lines.")
+    ] = 10.0,
+) -> None:
+    """Send simulated visitors to a running server through the widget protocol (load generator)."""
+    from helpline.simulation.traffic import TrafficDriver
+
+    model = _load(scenario)
+    driver = TrafficDriver(
+        url,
+        inbox,
+        model,
+        speed=speed,
+        max_visitors=max_visitors,
+        duration=duration,
+        report_every=report_every,
+        echo=typer.echo,
+    )
+    typer.echo(f"{model.name}: visitors to {url} at {speed:g}x (Ctrl+C stops)")
+    driver.start()
+    try:
+        while driver.running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        typer.echo("stopping the visitors")
+    finally:
+        driver.stop()
