@@ -889,7 +889,7 @@ def summary(steps: list[Step], plan: Plan) -> list[str]:
         ratio = ours / relay
         lines.append(
             f"highest rate with p99 < {P99_LIMIT_MS:.0f} ms at N=1000: sqlite {ours:.0f} msg/s, "
-            f"bare relay {relay:.0f} msg/s, ratio {ratio:.2f} "
+            f"bare relay {relay:.0f} msg/s, ratio {ratio:.3f} "
             f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
         )
     return lines
