@@ -84,6 +84,13 @@ class _TooLarge(Exception):
     pass
 
 
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
 class SecurityHeaders:
     """Headers every response carries: no sniffing, no framing, same-origin referrers."""
 
@@ -98,11 +105,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                ]
+                present = {name.lower() for name, _ in headers}
+                # A route that set one of these itself keeps its own value.
+                headers += [header for header in SECURITY_HEADERS if header[0] not in present]
                 message["headers"] = headers
             await send(message)
 
