@@ -94,6 +94,7 @@ def test_one_round_runs_every_job_and_counts_what_it_did(
         "reoffered": 0,
         "sla_checked": 0,
         "routed": 0,
+        "deflections_settled": 0,
         "emails_sent": 1,
         "emails_failed": 0,
         "emails_dead": 0,

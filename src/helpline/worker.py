@@ -23,6 +23,7 @@ from helpline.adapters.db.base import utcnow
 from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.mailer import Mailer, make_mailer
 from helpline.services.events import Publisher, install_publisher
+from helpline.services.deflection import settle_deflections
 from helpline.services.lifecycle_jobs import auto_close_solved, wake_snoozed
 from helpline.services.outbox import deliver_due_emails
 from helpline.services.routing_jobs import queue_job, reoffer_job, sla_job
@@ -61,6 +62,7 @@ async def run_jobs_once(
         "reoffered": 0,
         "sla_checked": 0,
         "routed": 0,
+        "deflections_settled": 0,
         "emails_sent": 0,
         "emails_failed": 0,
         "emails_dead": 0,
@@ -76,6 +78,8 @@ async def run_jobs_once(
         ("reoffered", partial(reoffer_job, now=now, settings=settings)),
         ("sla_checked", partial(sla_job, now=now, settings=settings)),
         ("routed", partial(queue_job, now=now, settings=settings)),
+        # Help center: article views that did (not) lead to a chat within the window.
+        ("deflections_settled", partial(settle_deflections, now=now)),
     ]
     for name, job in lifecycle:
         try:
