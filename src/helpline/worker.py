@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpline.adapters.db.base import utcnow
 from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.mailer import Mailer, make_mailer
-from helpline.services.events import Publisher, install_publisher
 from helpline.services.deflection import settle_deflections
+from helpline.services.events import Publisher, install_publisher
 from helpline.services.lifecycle_jobs import auto_close_solved, wake_snoozed
 from helpline.services.outbox import deliver_due_emails
 from helpline.services.routing_jobs import queue_job, reoffer_job, sla_job

@@ -174,3 +174,80 @@ def test_locking_agents_waits_for_a_transaction_holding_one_on_postgresql(
         finally:
             db.rollback()
             other.rollback()
+
+
+def test_the_sql_prefilter_never_leaves_out_an_eligible_agent(
+    db: Session, clock: FrozenClock
+) -> None:
+    """A new chat's round reads only agents who might take it (team, category by
+    skills or teams, language, tier); the domain decides. The SQL may let too many
+    through, never too few."""
+    from helpline.adapters.db.models import Team
+    from helpline.domain.routing.eligibility import static_problems
+    from helpline.domain.routing.model import normalise_language
+
+    billing = Team(name="Billing", tier=1, categories=["billing"])
+    anything = Team(name="Anything", tier=1, categories=[])
+    seniors = Team(name="Seniors", tier=2, categories=["technical"])
+    db.add_all([billing, anything, seniors])
+    db.flush()
+    shapes = [
+        {"skills": ["billing"], "languages": ["en"], "teams": []},
+        {"skills": [], "languages": ["PT-BR"], "teams": [billing]},
+        {"skills": [], "languages": ["en", "de"], "teams": [anything]},
+        {"skills": [], "languages": ["de"], "teams": []},
+        {"skills": ["technical", "account"], "languages": ["pl"], "teams": [seniors], "tier": 2},
+        {"skills": [], "languages": ["en"], "teams": [seniors], "tier": 2},
+        {"skills": ["a_b"], "languages": ["en"], "teams": []},
+    ]
+    for shape in shapes:
+        make_user(db, status="online", **shape)  # type: ignore[arg-type]
+    db.commit()
+    teams = routing.load_teams(db)
+    everyone = routing.load_agents(db)
+    for team_id in (None, billing.id, seniors.id):
+        for category in (None, "billing", "technical", "axb", "a_b"):
+            for language in (None, "en", "pt", "de", "pl"):
+                for tier in (1, 2):
+                    row = repo.WaitingRow(
+                        id=1,
+                        inbox_id=1,
+                        team_id=team_id,
+                        channel="chat",
+                        category=category,
+                        priority="normal",
+                        language=language,
+                        tier=tier,
+                        urgent_reason=None,
+                        waiting_since=clock(),
+                        last_activity_at=clock(),
+                        first_response_due_at=None,
+                        first_response_at=None,
+                        previous_agent_id=None,
+                        first_contact=False,
+                        routing_excluded_ids=[],
+                        custom_attributes={},
+                        plan=None,
+                        lifetime_value_cents=0,
+                        orders_count=0,
+                        priority_score=0.0,
+                    )
+                    needs = routing._static_needs(row, teams)
+                    found = {
+                        agent.id
+                        for agent in routing.load_routable_agents(db, email_weight=0.5, needs=needs)
+                    }
+                    eligible = {
+                        agent.id
+                        for agent in everyone
+                        if not static_problems(
+                            agent,
+                            team_id=team_id,
+                            category=category if team_id is None else None,
+                            language=normalise_language(language),
+                            tier=tier,
+                            teams=teams,
+                        )
+                    }
+                    assert eligible <= found, (team_id, category, language, tier)
+    db.rollback()

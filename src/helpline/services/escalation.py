@@ -175,6 +175,75 @@ def facts_for(db: Session, conversation: Conversation, *, now: datetime, text: s
     )
 
 
+def time_rule_candidates(db: Session, *, now: datetime, older_than: datetime) -> list[int]:
+    """Active conversations created before `older_than` that the time-triggered rules
+    fire for now: facts read in one query of plain columns (no row loading), rules
+    evaluated in memory. No locks; the caller locks and evaluates again."""
+    rules = [item.rule for item in load_rules(db, event="tick")]
+    if not rules:
+        return []
+    rows = db.execute(
+        select(
+            Conversation.id,
+            Conversation.category,
+            Conversation.priority,
+            Conversation.channel,
+            Conversation.status,
+            Conversation.tier,
+            Conversation.created_at,
+            Conversation.sla_state,
+            Conversation.refund_requested_cents,
+            Conversation.fired_rules,
+            Contact.plan,
+            User.refund_limit_cents,
+        )
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(User, User.id == Conversation.assignee_id)
+        .where(
+            Conversation.status.in_(
+                (
+                    ConversationStatus.OPEN.value,
+                    ConversationStatus.PENDING.value,
+                    ConversationStatus.ON_HOLD.value,
+                )
+            ),
+            Conversation.created_at <= older_than,
+        )
+        .order_by(Conversation.id)
+    )
+    firing = []
+    for (
+        conversation_id,
+        category,
+        priority,
+        channel,
+        status,
+        tier,
+        created_at,
+        sla_state,
+        refund,
+        fired,
+        plan,
+        limit,
+    ) in rows:
+        facts = Facts(
+            category=category,
+            priority=Priority(priority),
+            plan=Plan(plan) if plan is not None and plan in Plan._value2member_map_ else None,
+            channel=Channel(channel),
+            status=ConversationStatus(status),
+            tier=tier,
+            minutes_unresolved=max(0.0, (now - created_at).total_seconds() / 60),
+            sla_breached=sla_state == "missed",
+            refund_amount_cents=refund,
+            agent_refund_limit_cents=limit,
+            fired_rules=frozenset(fired or ()),
+        )
+        if matching_rules(rules, facts):
+            firing.append(int(conversation_id))
+    return firing
+
+
 @dataclass(slots=True)
 class EscalationResult:
     """What the rules did to one conversation (the caller re-scores, re-matches the

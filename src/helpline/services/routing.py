@@ -68,7 +68,7 @@ from helpline.domain.routing import (
 )
 from helpline.domain.routing.config import DEFAULT_HANDLING_MINUTES
 from helpline.domain.routing.eligibility import fits_under_cap
-from helpline.domain.routing.model import MAX_CHAT_CAP, MIN_CHAT_CAP
+from helpline.domain.routing.model import MAX_CHAT_CAP, MIN_CHAT_CAP, normalise_language
 from helpline.domain.routing.priority import DEFAULT_WEIGHTS
 from helpline.domain.routing.strategies import LIVE_CHANNELS, ReofferReason, Router
 from helpline.services.audit import record_audit
@@ -409,16 +409,24 @@ def load_routable_agents(
     email_weight: float,
     agent_ids: Collection[int] | None = None,
     also: Collection[int] = (),
+    order: repo.AgentOrder | None = None,
+    limit: int | None = None,
+    needs: repo.StaticNeeds | None = None,
 ) -> list[AgentState]:
     """The agents a round can give work to: online with room, plus the previous
     agents in `also` (a returning customer may be held for a full one). Leaving out
-    the full ones keeps a round's cost to the agents who matter."""
-    rows = repo.routable_agents(db, email_weight=email_weight, agent_ids=agent_ids, also=also)
-    memberships = repo.team_ids_by_user(db, [row.id for row, _, _ in rows])
-    return [
-        agent_state(row, memberships.get(row.id, ()), (chats, emails))
-        for row, chats, emails in rows
-    ]
+    the full ones keeps a round's cost to the agents who matter; `order`/`limit`
+    keep only the first in the strategy's order (see `repo.routable_agents`)."""
+    rows = repo.routable_agents(
+        db,
+        email_weight=email_weight,
+        agent_ids=agent_ids,
+        also=also,
+        order=order,
+        limit=limit,
+        needs=needs,
+    )
+    return [agent_state(row, teams, (chats, emails)) for row, chats, emails, teams in rows]
 
 
 @dataclass(slots=True)
@@ -440,17 +448,30 @@ def load_snapshot(
     agent_ids: Collection[int] | None = None,
     best: int | None = None,
     routable_only: float | None = None,
+    agent_order: repo.AgentOrder | None = None,
+    agent_limit: int | None = None,
+    rows: list[repo.WaitingRow] | None = None,
+    needs: repo.StaticNeeds | None = None,
+    teams: dict[int, TeamInfo] | None = None,
 ) -> Snapshot:
     """The queue (all of it, these conversations, or the `best` top) and the agents:
     every online one, or with `routable_only` (the email weight) only those a round
-    can give work to."""
-    rows = repo.waiting_rows(db, conversation_ids=conversation_ids, best=best)
+    can give work to (the first `agent_limit` in `agent_order`, if given). `rows`:
+    the queue already read."""
+    if rows is None:
+        rows = repo.waiting_rows(db, conversation_ids=conversation_ids, best=best)
     if not rows:
         agents: list[AgentState] = []
     elif routable_only is not None:
         previous = {row.previous_agent_id for row in rows if row.previous_agent_id is not None}
         agents = load_routable_agents(
-            db, email_weight=routable_only, agent_ids=agent_ids, also=previous
+            db,
+            email_weight=routable_only,
+            agent_ids=agent_ids,
+            also=previous,
+            order=agent_order,
+            limit=agent_limit,
+            needs=needs,
         )
     else:
         agents = load_agents(db, agent_ids)
@@ -458,7 +479,7 @@ def load_snapshot(
         queue=[queued_from_row(row) for row in rows],
         scopes={row.id: (row.inbox_id, row.team_id) for row in rows},
         agents=agents,
-        teams=load_teams(db) if rows else {},
+        teams=(teams if teams is not None else load_teams(db)) if rows else {},
         stored_scores={row.id: row.priority_score for row in rows},
     )
 
@@ -642,6 +663,97 @@ def apply_assignments(
     return written, skipped
 
 
+FEW_ARRIVALS = 10
+"""A round for at most this many arriving conversations reads only the first agents
+in the strategy's order (`ARRIVAL_AGENTS` + 10 per conversation), falling back to
+every agent with room when none of those could take one."""
+ARRIVAL_AGENTS = 40
+_AGENT_ORDER: dict[Strategy, repo.AgentOrder] = {
+    Strategy.PRIORITY: "load",
+    Strategy.FIFO: "load",
+    Strategy.EASIEST_FIRST: "load",
+    Strategy.ROUND_ROBIN: "turn",
+    Strategy.LEAST_LOADED: "open_chats",
+}
+_NOBODY_FREE = frozenset(
+    {
+        "no eligible agent is online",
+        "every eligible agent is at capacity",
+        "only agents who let it go unanswered are online",
+    }
+)
+
+
+def _snapshot_and_plan(
+    db: Session,
+    setup: RoutingSetup,
+    now: datetime,
+    *,
+    conversation_ids: Collection[int] | None,
+    agent_ids: Collection[int] | None,
+    best: int | None,
+) -> tuple[Snapshot, RoundPlan | None]:
+    """Read and plan. A few arrivals sharing one strategy are planned against the
+    first agents in that strategy's order; if one of them found nobody there, the
+    plan is made again against every agent with room."""
+    order: repo.AgentOrder | None = None
+    limit: int | None = None
+    needs: repo.StaticNeeds | None = None
+    rows: list[repo.WaitingRow] | None = None
+    teams: dict[int, TeamInfo] | None = None
+    if conversation_ids is not None and 0 < len(conversation_ids) <= FEW_ARRIVALS:
+        rows = repo.waiting_rows(db, conversation_ids=conversation_ids)
+        strategies = {setup.config_for(row.inbox_id, row.team_id).strategy for row in rows}
+        if len(strategies) == 1:
+            order = _AGENT_ORDER.get(strategies.pop())
+            limit = ARRIVAL_AGENTS + 10 * len(rows) if order is not None else None
+        if len(rows) == 1:
+            teams = load_teams(db)
+            needs = _static_needs(rows[0], teams)
+    while True:
+        snapshot = load_snapshot(
+            db,
+            conversation_ids=conversation_ids,
+            agent_ids=agent_ids,
+            best=best,
+            routable_only=setup.base.email_weight,
+            agent_order=order,
+            agent_limit=limit,
+            rows=rows,
+            needs=needs,
+            teams=teams,
+        )
+        # Only a full prefix can have left out someone: fewer rows were all there are.
+        narrowed = limit is not None and len(snapshot.agents) >= limit
+        if not snapshot.queue or not snapshot.agents:
+            if narrowed and snapshot.queue:
+                limit = order = None  # nobody among the first: look at everyone
+                continue
+            return snapshot, None
+        plan = plan_round(snapshot, setup, now)
+        if narrowed and any(reason in _NOBODY_FREE for reason in plan.unrouted.values()):
+            limit = order = None
+            continue
+        return snapshot, plan
+
+
+def _static_needs(row: repo.WaitingRow, teams: Mapping[int, TeamInfo]) -> repo.StaticNeeds:
+    """What SQL can check of one conversation's eligibility (see `repo.StaticNeeds`)."""
+    category = row.category if row.team_id is None else None
+    handling = tuple(
+        team.id
+        for team in teams.values()
+        if category is not None and (not team.categories or category in team.categories)
+    )
+    return repo.StaticNeeds(
+        tier=row.tier if row.tier in (1, 2) else 1,
+        team_id=row.team_id,
+        category=category,
+        category_team_ids=handling,
+        language=normalise_language(row.language),
+    )
+
+
 def route_waiting(
     db: Session,
     *,
@@ -663,17 +775,12 @@ def route_waiting(
     outcome = RoutingOutcome()
     for attempt in range(MAX_RETRIES):
         setup = load_setup(db, settings)
-        snapshot = load_snapshot(
-            db,
-            conversation_ids=conversation_ids,
-            agent_ids=agent_ids,
-            best=best,
-            routable_only=setup.base.email_weight,
+        snapshot, plan = _snapshot_and_plan(
+            db, setup, now, conversation_ids=conversation_ids, agent_ids=agent_ids, best=best
         )
         written: list[tuple[int, int]] = []
         skipped = 0
-        if snapshot.queue and snapshot.agents:
-            plan = plan_round(snapshot, setup, now)
+        if plan is not None:
             written, skipped = apply_assignments(
                 db, plan.assignments, now=now, email_weight=setup.base.email_weight
             )

@@ -13,12 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db import routing_repo as repo
 from helpline.adapters.db.models import Conversation
-from helpline.domain.rules import matching_rules
 from helpline.services import escalation, routing, sla
 from helpline.services.conversations import activity_payload, conversation_payload
 from helpline.services.events import LiveEvent, queue_event
@@ -29,8 +27,8 @@ log = logging.getLogger(__name__)
 
 SLA_BATCH = 200
 """SLA clocks looked at per run (the worker comes back within a second)."""
-ESCALATION_BATCH = 5000
-"""Conversations checked against time-based rules per tick."""
+ESCALATION_BATCH = 200
+"""Conversations escalated by time-based rules per tick (the rest next tick)."""
 
 
 def reoffer_job(db: Session, *, now: datetime, settings: Settings) -> int:
@@ -116,23 +114,7 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
         db.commit()
         return 0
     old_enough = now - timedelta(minutes=threshold)
-    candidates = list(
-        db.scalars(
-            select(Conversation)
-            .where(
-                Conversation.status.in_(sla.ACTIVE_STATUSES),
-                Conversation.created_at <= old_enough,
-            )
-            .order_by(Conversation.id)
-            .limit(ESCALATION_BATCH)
-        )
-    )
-    domain_rules = [item.rule for item in rules]
-    firing = [
-        conversation.id
-        for conversation in candidates
-        if matching_rules(domain_rules, escalation.facts_for(db, conversation, now=now))
-    ]
+    firing = escalation.time_rule_candidates(db, now=now, older_than=old_enough)
     db.commit()
     if not firing:
         return 0
@@ -142,7 +124,7 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
     escalated = 0
     to_route: set[int] = set()
     freed: set[int] = set()
-    for conversation in repo.claim_ids(db, firing):
+    for conversation in repo.claim_ids(db, firing[:ESCALATION_BATCH]):
         result = escalation.run_rules(
             db,
             conversation,

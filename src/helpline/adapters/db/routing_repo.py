@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.engine import is_postgres
@@ -165,46 +165,126 @@ def agent_rows(
     return [AgentRow(**row._mapping) for row in db.execute(query.order_by(User.id)).all()]
 
 
+@dataclass(frozen=True, slots=True)
+class StaticNeeds:
+    """What one conversation needs of an agent, as far as SQL can tell: a superset
+    of the eligible agents (the domain's eligibility check decides)."""
+
+    tier: int
+    team_id: int | None = None
+    category: str | None = None
+    category_team_ids: tuple[int, ...] = ()
+    """Teams that handle the category (or every category)."""
+    language: str | None = None
+    """Primary language subtag, lower-case (`pt` for `pt-BR`)."""
+
+
+def _like_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _needs_clause(needs: StaticNeeds) -> Any:
+    """Portable SQL for `StaticNeeds`: team membership, tier, the category in the
+    agent's skills (their JSON text) or their teams', the language among theirs."""
+    conditions: list[Any] = [User.tier >= needs.tier]
+    if needs.team_id is not None:
+        conditions.append(
+            exists().where(TeamMember.user_id == User.id, TeamMember.team_id == needs.team_id)
+        )
+    elif needs.category is not None:
+        skills = func.lower(cast(User.skills, String))
+        no_skills = cast(User.skills, String) == "[]"
+        no_teams = ~exists().where(TeamMember.user_id == User.id)
+        by_team = (
+            exists().where(
+                TeamMember.user_id == User.id,
+                TeamMember.team_id.in_(sorted(needs.category_team_ids)),
+            )
+            if needs.category_team_ids
+            else false()
+        )
+        conditions.append(
+            or_(
+                skills.like(f'%"{_like_text(needs.category)}"%', escape="\\"),
+                and_(no_skills, or_(no_teams, by_team)),
+            )
+        )
+    if needs.language is not None:
+        languages = func.lower(cast(User.languages, String))
+        conditions.append(languages.like(f'%"{_like_text(needs.language)}%', escape="\\"))
+    return and_(*conditions)
+
+
+AgentOrder = Literal["load", "turn", "open_chats"]
+"""The strategies' agent orders: least loaded, longest since their last
+assignment (round robin), fewest open chats; each then by last assignment and id."""
+
+
 def routable_agents(
     db: Session,
     *,
     email_weight: float,
     agent_ids: Collection[int] | None = None,
     also: Collection[int] = (),
-) -> list[tuple[AgentRow, int, int]]:
-    """Online agents with room for at least an email ticket, with their load as
-    (row, open chats, open email tickets), in one query; plus the agents in `also`
-    (returning customers' previous agents) even when full, so a round can hold a
-    conversation for them. No locks: the apply step counts again under lock."""
-    is_email = case((Conversation.channel == Channel.EMAIL.value, 1), else_=0)
-    load_query = select(
-        Conversation.assignee_id.label("agent_id"),
-        func.count().label("total"),
-        func.sum(is_email).label("emails"),
-    ).where(Conversation.status == OPEN, Conversation.assignee_id.is_not(None))
-    if agent_ids is not None:
-        if not agent_ids:
-            return []
-        load_query = load_query.where(Conversation.assignee_id.in_(sorted(agent_ids)))
-    loads = load_query.group_by(Conversation.assignee_id).subquery()
-    emails = func.coalesce(loads.c.emails, 0)
-    chats = func.coalesce(loads.c.total, 0) - emails
+    order: AgentOrder | None = None,
+    limit: int | None = None,
+    needs: StaticNeeds | None = None,
+) -> list[tuple[AgentRow, int, int, set[int]]]:
+    """Online agents with room for at least an email ticket, with their load and
+    teams as (row, open chats, open email tickets, team ids), in one query; plus the
+    agents in `also` (returning customers' previous agents) even when full, so a
+    round can hold a conversation for them. With `order` and `limit`: only the first agents in the
+    strategy's order (the best eligible agent of a single arrival is among them
+    whenever any of them is eligible); `needs` leaves out agents who cannot take the
+    conversation anyway. No locks: the apply step counts again."""
+    # Each agent's load by two correlated counts: index probes per candidate on
+    # (assignee_id, status), whatever the planner guesses about the other filters.
+    if agent_ids is not None and not agent_ids:
+        return []
+    open_of_agent = (Conversation.assignee_id == User.id) & (Conversation.status == OPEN)
+    is_email = Conversation.channel == Channel.EMAIL.value
+    emails = select(func.count()).where(open_of_agent, is_email).scalar_subquery()
+    chats = select(func.count()).where(open_of_agent, ~is_email).scalar_subquery()
     smallest = min(1.0, email_weight)
     has_room = chats + emails * email_weight + smallest <= User.max_concurrent_chats + 1e-9
-    query = (
-        select(*_AGENT_COLUMNS, chats, emails)
-        .outerjoin(loads, loads.c.agent_id == User.id)
-        .where(User.is_active.is_(True), User.status == AgentStatus.ONLINE.value)
-        .where(or_(has_room, User.id.in_(sorted(also))) if also else has_room)
-        .order_by(User.id)
+    teams = (
+        select(func.aggregate_strings(cast(TeamMember.team_id, String), ","))
+        .where(TeamMember.user_id == User.id)
+        .scalar_subquery()
+    )
+    query = select(*_AGENT_COLUMNS, chats, emails, teams).where(
+        User.is_active.is_(True), User.status == AgentStatus.ONLINE.value
     )
     if agent_ids is not None:
         query = query.where(User.id.in_(sorted(agent_ids)))
-    result = []
-    for row in db.execute(query):
-        values = tuple(row)
-        result.append((AgentRow(*values[:-2]), int(values[-2]), int(values[-1])))
+    turn = User.last_assigned_at.asc().nulls_first()
+    keys: dict[str, list[Any]] = {
+        "load": [chats + emails * email_weight, turn],
+        "turn": [turn],
+        "open_chats": [chats, turn],
+    }
+    ordered = [*keys[order], User.id] if order is not None else [User.id]
+    result: list[tuple[AgentRow, int, int, set[int]]] = []
+    if limit is not None and also:
+        # The previous agents come whatever their place in the order.
+        previous = query.where(User.id.in_(sorted(also)))
+        result.extend(_with_load(row) for row in db.execute(previous))
+    filtered = query.where(or_(has_room, User.id.in_(sorted(also))) if also else has_room)
+    if needs is not None:
+        filtered = filtered.where(_needs_clause(needs))
+    if limit is not None:
+        filtered = filtered.where(User.id.not_in(sorted(also))) if also else filtered
+        filtered = filtered.order_by(*ordered).limit(limit)
+    else:
+        filtered = filtered.order_by(User.id)
+    result.extend(_with_load(row) for row in db.execute(filtered))
     return result
+
+
+def _with_load(row: Any) -> tuple[AgentRow, int, int, set[int]]:
+    *agent, chats, emails, teams = tuple(row)
+    team_ids = {int(team) for team in teams.split(",")} if teams else set()
+    return AgentRow(*agent), int(chats), int(emails), team_ids
 
 
 def team_ids_by_user(db: Session, user_ids: Collection[int] | None = None) -> dict[int, set[int]]:
