@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -21,6 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.adapters.db.base import utcnow
 from helpline.adapters.db.engine import make_engine, make_session_factory
+from helpline.adapters.db.maintenance import (
+    STATISTICS_REFRESH_SECONDS,
+    refresh_planner_statistics,
+)
 from helpline.adapters.mailer import Mailer, make_mailer
 from helpline.services.deflection import settle_deflections
 from helpline.services.events import Publisher, install_publisher
@@ -108,7 +113,15 @@ async def _run_until_stopped(
     publish: Publisher | None,
 ) -> None:
     log.info("background worker started (every %ss)", settings.worker_interval_seconds)
+    statistics_refreshed_at = time.monotonic()
     while not stop_requested.is_set():
+        if time.monotonic() - statistics_refreshed_at > STATISTICS_REFRESH_SECONDS:
+            statistics_refreshed_at = time.monotonic()
+            engine = session_factory.kw["bind"]
+            try:
+                await asyncio.to_thread(refresh_planner_statistics, engine)
+            except Exception:
+                log.exception("refreshing the query planner's statistics failed")
         try:
             counts = await run_jobs_once(
                 session_factory, settings, mailer, clock(), publish=publish

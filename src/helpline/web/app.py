@@ -16,6 +16,7 @@ from helpline import __version__
 from helpline.adapters.bus import InProcessBus
 from helpline.adapters.db.base import utcnow
 from helpline.adapters.db.engine import make_engine, make_session_factory
+from helpline.adapters.db.maintenance import refresh_planner_statistics
 from helpline.adapters.db.migrate import upgrade_to_head
 from helpline.adapters.redis_bus import RedisBus
 from helpline.settings import Settings, get_settings
@@ -47,6 +48,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             upgrade_to_head(engine)
+            await asyncio.to_thread(refresh_planner_statistics, engine)
         if isinstance(bus, RedisBus):
             await asyncio.to_thread(bus.start)
         worker_wanted = settings.run_worker_in_server if start_worker is None else start_worker
