@@ -26,6 +26,7 @@ from helpline.services.audit import record_audit
 from helpline.services.contacts import EMAIL_PATTERN
 from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
+from helpline.services.memberships import check_member_ids, membership_change
 
 EDITABLE_FIELDS = frozenset(
     {"name", "email_address", "default_team_id", "routing_strategy", "settings", "is_active"}
@@ -286,11 +287,7 @@ def do_set_inbox_members(
 ) -> InboxRow:
     """Replace who works this inbox. Locks the inbox row."""
     inbox = _lock_inbox(db, inbox_id)
-    wanted = sorted(set(user_ids))
-    found = set(db.scalars(select(User.id).where(User.id.in_(wanted)))) if wanted else set()
-    unknown = [user_id for user_id in wanted if user_id not in found]
-    if unknown:
-        raise ValidationFailed("unknown users", {"field": "user_ids", "ids": unknown})
+    wanted = check_member_ids(db, user_ids)
     before = _member_ids(db, [inbox.id])[inbox.id]
     if before != wanted:
         db.execute(delete(InboxMember).where(InboxMember.inbox_id == inbox.id))
@@ -301,10 +298,7 @@ def do_set_inbox_members(
             action="inbox.members_set",
             target_type="inbox",
             target_id=inbox.id,
-            details={
-                "added": sorted(set(wanted) - set(before)),
-                "removed": sorted(set(before) - set(wanted)),
-            },
+            details=membership_change(before, wanted),
             ip=ip,
             now=now,
         )

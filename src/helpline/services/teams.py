@@ -21,6 +21,7 @@ from helpline.domain.lifecycle import ACTIVE_STATUSES
 from helpline.services.audit import record_audit
 from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
+from helpline.services.memberships import check_member_ids, membership_change
 
 CATEGORY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 """A category is one of domain.enums.DEFAULT_CATEGORIES or any lower-case slug."""
@@ -225,11 +226,7 @@ def do_set_team_members(
 ) -> TeamRow:
     """Replace the team's members. Locks the team row."""
     team = _lock_team(db, team_id)
-    wanted = sorted(set(user_ids))
-    found = set(db.scalars(select(User.id).where(User.id.in_(wanted)))) if wanted else set()
-    unknown = [user_id for user_id in wanted if user_id not in found]
-    if unknown:
-        raise ValidationFailed("unknown users", {"field": "user_ids", "ids": unknown})
+    wanted = check_member_ids(db, user_ids)
     before = _member_ids(db, [team.id])[team.id]
     if before != wanted:
         db.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
@@ -240,10 +237,7 @@ def do_set_team_members(
             action="team.members_set",
             target_type="team",
             target_id=team.id,
-            details={
-                "added": sorted(set(wanted) - set(before)),
-                "removed": sorted(set(before) - set(wanted)),
-            },
+            details=membership_change(before, wanted),
             ip=ip,
             now=now,
         )
