@@ -62,6 +62,7 @@ from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.history import next_seq, record_activity
 from helpline.services.recipients import recipients_for
+from helpline.services.unique import flush_unique
 
 log = logging.getLogger(__name__)
 
@@ -643,11 +644,7 @@ def do_save_rule(
     row.active = clean.active
     if rule_id is None:
         db.add(row)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict("a rule with this name exists", {"field": "name"}) from exc
+    flush_unique(db, "a rule with this name exists", "name")
     record_audit(
         db,
         actor_user_id=admin.id,

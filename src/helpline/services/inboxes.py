@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Inbox, InboxMember, Team, User
@@ -27,6 +26,7 @@ from helpline.services.contacts import EMAIL_PATTERN
 from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.memberships import check_member_ids, membership_change
+from helpline.services.unique import flush_unique
 
 EDITABLE_FIELDS = frozenset(
     {"name", "email_address", "default_team_id", "routing_strategy", "settings", "is_active"}
@@ -169,11 +169,7 @@ def do_create_inbox(
         created_at=now,
     )
     db.add(inbox)
-    try:
-        db.flush()
-    except IntegrityError as exc:  # created by a concurrent request since the check
-        db.rollback()
-        raise Conflict("an inbox with this name already exists", {"field": "name"}) from exc
+    flush_unique(db, "an inbox with this name already exists", "name")
     record_audit(
         db,
         actor_user_id=admin.id,

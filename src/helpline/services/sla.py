@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import (
@@ -53,6 +52,7 @@ from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.history import record_activity
 from helpline.services.recipients import recipients_for
+from helpline.services.unique import flush_unique
 from helpline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -121,11 +121,7 @@ def do_create_calendar(
         raise Conflict("a calendar with this name exists", {"field": "name"})
     calendar = SLACalendar(name=clean_name, data=clean, created_at=now, updated_at=now)
     db.add(calendar)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict("a calendar with this name exists", {"field": "name"}) from exc
+    flush_unique(db, "a calendar with this name exists", "name")
     record_audit(
         db,
         actor_user_id=admin.id,
@@ -308,11 +304,7 @@ def do_save_policy(
     _write_policy(policy, clean)
     if policy_id is None:
         db.add(policy)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        db.rollback()
-        raise Conflict("a policy with this name exists", {"field": "name"}) from exc
+    flush_unique(db, "a policy with this name exists", "name")
     record_audit(
         db,
         actor_user_id=admin.id,

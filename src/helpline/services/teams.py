@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Conversation, Team, TeamMember, User
@@ -22,6 +21,7 @@ from helpline.services.audit import record_audit
 from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.memberships import check_member_ids, membership_change
+from helpline.services.unique import flush_unique
 
 CATEGORY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 """A category is one of domain.enums.DEFAULT_CATEGORIES or any lower-case slug."""
@@ -115,11 +115,7 @@ def do_create_team(
         created_at=now,
     )
     db.add(team)
-    try:
-        db.flush()
-    except IntegrityError as exc:  # created by a concurrent request since the check
-        db.rollback()
-        raise Conflict("a team with this name already exists", {"field": "name"}) from exc
+    flush_unique(db, "a team with this name already exists", "name")
     record_audit(
         db,
         actor_user_id=admin.id,

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import ApiToken, Inbox, InboxMember, Team, TeamMember, User
@@ -26,6 +25,7 @@ from helpline.services.auth import revoke_sessions
 from helpline.services.contacts import EMAIL_PATTERN
 from helpline.services.errors import Conflict, NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
+from helpline.services.unique import flush_unique
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -242,11 +242,7 @@ def do_create_user(
         created_at=now,
     )
     db.add(user)
-    try:
-        db.flush()
-    except IntegrityError as exc:  # created by a concurrent request since the check
-        db.rollback()
-        raise Conflict("a user with this email already exists", {"field": "email"}) from exc
+    flush_unique(db, "a user with this email already exists", "email")
     _replace_teams(db, user.id, teams)
     _replace_inboxes(db, user.id, inboxes)
     record_audit(
