@@ -1,4 +1,4 @@
-"""agent workspace: participants, mentions, shortcuts, breaks (issue 8)
+"""agent workspace: preferences, shortcuts, saved views (issue 8)
 
 Revision ID: 0004
 Revises: 0003
