@@ -32,7 +32,7 @@ def test_each_installation_gets_its_own_secret_key(tmp_path: Path) -> None:
 
 
 def test_a_short_configured_secret_key_is_refused(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, secret_key="too-short")  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path, secret_key="too-short")
 
     with pytest.raises(ValueError, match="at least 32"):
         settings.resolved_secret_key()

@@ -153,7 +153,7 @@ def test_any_and_all_groups_nest() -> None:
     valuable = ConditionGroup(
         Match.ANY,
         (
-            Condition(Field.PLAN, Operator.IN, ["paid", "enterprise"]),
+            Condition(Field.PLAN, Operator.IN, ("paid", "enterprise")),
             Condition(Field.PRIORITY, Operator.IS, "urgent"),
         ),
     )
@@ -185,8 +185,9 @@ def test_any_and_all_groups_nest() -> None:
             True,
         ),
         (Condition(Field.STATUS, Operator.IS_NOT, "open"), Facts(), False),
-        (Condition(Field.PLAN, Operator.NOT_IN, ["free"]), Facts(plan=None), True),
-        (Condition(Field.TIER, Operator.IN, [2]), Facts(tier=2), True),
+        (Condition(Field.PLAN, Operator.NOT_IN, ("free",)), Facts(plan=None), True),
+        # Rules arrive as JSON: lists of numbers are accepted and normalised.
+        (Condition(Field.TIER, Operator.IN, [2]), Facts(tier=2), True),  # type: ignore[arg-type]
         (Condition(Field.CATEGORY, Operator.IS, "sales"), Facts(category=None), False),
     ],
 )

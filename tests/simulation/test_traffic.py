@@ -55,7 +55,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     settings = Settings(
         environment="test",
         data_dir=tmp_path / "data",
-        secret_key=SECRET,  # type: ignore[arg-type]
+        secret_key=SECRET,
         migrate_on_start=False,
         run_worker_in_server=False,
         base_url=url,

@@ -99,7 +99,7 @@ def _replay(
 ) -> dict[int, AgentState]:
     """Apply the plan step by step, checking every assignment against the rules."""
     state = {agent.id: agent for agent in agents}
-    first = {}
+    first: dict[int, QueuedConversation] = {}
     for conversation in queue:
         first.setdefault(conversation.id, conversation)
     seen: set[int] = set()
