@@ -144,7 +144,8 @@ class EmbeddingCache:
         key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:20]
         path = RESULTS / "cache" / f"minilm-{key}.npy"
         if path.exists():
-            return np.load(path, allow_pickle=False)
+            cached: FloatArray = np.load(path, allow_pickle=False)
+            return cached
         vectors = self.embed(texts)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors, allow_pickle=False)
@@ -207,7 +208,7 @@ def bench_intents(threads: int, with_embeddings: bool) -> dict[str, Any]:
     return results
 
 
-def bench_out_of_scope(embeddings: tuple[Any, Any] | None) -> dict[str, Any]:
+def bench_out_of_scope(embeddings: tuple[Any, Any, Any] | None) -> dict[str, Any]:
     """Hold out intents as unknown, train on the rest, pick the threshold on in-scope
     validation data, measure on the test set."""
     train_x, train_y = load_banking77("train")
@@ -364,6 +365,26 @@ def bench_categories() -> dict[str, Any]:
     return result
 
 
+def bench_assist() -> dict[str, Any]:
+    """What AI assist costs per customer message in the server: category, language,
+    frustration and register of one message (`services.ai_assist.analyse`)."""
+    from helpline.services.ai_assist import analyse
+
+    classifier = CategoryClassifier(cache_dir=RESULTS / "cache")
+    texts = [row.text for row in load_bitext_rows("test")][:300]
+    result = latency(lambda text: analyse([text], classifier=classifier), texts)
+    print("ai assist per message:", result)
+    return result
+
+
+def print_assist(assist: dict[str, Any]) -> None:
+    print(
+        f"\n== AI assist per customer message (category, language, frustration, register) == "
+        f"p50 {assist['p50_ms']} ms, p99 {assist['p99_ms']} ms, "
+        f"CPU p50 {assist['cpu_p50_ms']} ms, CPU p99 {assist['cpu_p99_ms']} ms"
+    )
+
+
 def print_table(results: dict[str, Any]) -> None:
     intents = results["intents"]
     print("\n== Banking77 intents (train 10,003 / test 3,080) ==")
@@ -414,6 +435,8 @@ def print_table(results: dict[str, Any]) -> None:
             f"p99 {language['latency']['p99_ms']} ms  worker RSS {language['memory']['rss_mb']} MB "
             f"(detector {language['memory']['model_mb']} MB)"
         )
+    if "assist" in results:
+        print_assist(results["assist"])
     categories = results["categories"]
     print(
         f"\n== Starter categories (Bitext test) == accuracy {categories['accuracy']:.4f}, "
@@ -434,7 +457,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--measure-memory", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--assist-only", action="store_true", help="only the per-message cost of AI assist"
+    )
     args = parser.parse_args(argv)
+    if args.assist_only:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        print_assist(bench_assist())
+        return
     if args.measure_memory:
         measure_memory(args.measure_memory[0], Path(args.measure_memory[1]))
         return
@@ -458,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "language": bench_language(),
         "language_low_accuracy": bench_language(low_accuracy=True),
         "categories": bench_categories(),
+        "assist": bench_assist(),
     }
     results["load_average"] = [round(x, 1) for x in (*load_start, *os.getloadavg())]
     (RESULTS / "ai-latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

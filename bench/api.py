@@ -147,7 +147,11 @@ def _measure_all(
         results = []
 
         def inbox() -> httpx.Response:
-            params = {"status": ["open", "pending"], "limit": 50, "sort": "last_activity"}
+            params: dict[str, str | int | list[str]] = {
+                "status": ["open", "pending"],
+                "limit": 50,
+                "sort": "last_activity",
+            }
             return client.get("/api/v1/conversations", params=params)
 
         def history() -> httpx.Response:

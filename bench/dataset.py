@@ -81,7 +81,7 @@ def generate(
         for i, ch in enumerate(CHANNELS)
     ]
     _batched_insert(engine, Inbox, inboxes)
-    users = [
+    users: list[dict[str, Any]] = [
         {
             "id": i + 1,
             "email": f"agent{i + 1}@bench.test",

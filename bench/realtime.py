@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -234,6 +234,13 @@ class Step:
     def passed(self) -> bool:
         return self.delivered == self.sent and self.p99_ms < P99_LIMIT_MS
 
+    @property
+    def server_ms_per_message(self) -> float:
+        """Server CPU time per message sent: the number to steer by on a busy machine."""
+        if not self.achieved_rate:
+            return float("nan")
+        return self.server_cpu_percent / 100 / self.achieved_rate * 1000
+
 
 @dataclass
 class Tally:
@@ -387,9 +394,10 @@ async def ramp(
     drain: float,
     report: Callable[[Step], None],
     bisect: int = 2,
+    keep_going: bool = False,
 ) -> list[Step]:
-    """Rising rates until one fails, then `bisect` steps between the last good
-    rate and the first bad one."""
+    """Rising rates until one fails (every rate with `keep_going`), then `bisect`
+    steps between the last good rate and the first bad one."""
     steps: list[Step] = []
     await measure_step(backend, load, probe, rates[0] / 2, min(2.0, seconds), drain)  # warm-up
     good, bad = 0.0, 0.0
@@ -398,7 +406,9 @@ async def ramp(
         steps.append(step)
         report(step)
         if not step.passed:
-            bad = rate
+            bad = bad or rate
+            if keep_going:
+                continue
             break
         good = rate
     for _ in range(bisect if bad else 0):
@@ -740,9 +750,19 @@ class Plan:
     seconds: float
     drain: float
     bisect: int
+    keep_going: bool = False
 
 
 def plan_for(args: argparse.Namespace) -> Plan:
+    plan = _plan_for(args)
+    if args.rates:
+        plan.rates = plan.relay_rates = args.rates
+        plan.bisect = 0
+        plan.keep_going = True
+    return plan
+
+
+def _plan_for(args: argparse.Namespace) -> Plan:
     if args.quick:
         return Plan(
             sizes=args.sizes or [100, 1000],
@@ -764,7 +784,7 @@ def plan_for(args: argparse.Namespace) -> Plan:
 
 HEADER = (
     f"{'backend':<11}{'N':>6}{'target/s':>10}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-    f"{'delivered/sent':>17}{'srv CPU':>9}{'srv RSS':>9}{'cli CPU':>9}  ok"
+    f"{'delivered/sent':>17}{'srv CPU':>9}{'ms/msg':>8}{'srv RSS':>9}{'cli CPU':>9}  ok"
 )
 
 
@@ -773,7 +793,8 @@ def row(step: Step) -> str:
     return (
         f"{step.backend:<11}{step.conversations:>6}{step.target_rate:>10.0f}"
         f"{step.achieved_rate:>9.0f}{step.p50_ms:>9.1f}{step.p99_ms:>9.1f}{delivered:>17}"
-        f"{step.server_cpu_percent:>8.0f}%{step.server_rss_mb:>7.0f}MB"
+        f"{step.server_cpu_percent:>8.0f}%{step.server_ms_per_message:>8.3f}"
+        f"{step.server_rss_mb:>7.0f}MB"
         f"{step.client_cpu_percent:>8.0f}%  "
         f"{'yes' if step.passed else 'no'}"
     )
@@ -806,6 +827,7 @@ async def run_helpline(backend: str, plan: Plan, workdir: Path) -> list[Step]:
                     plan.drain,
                     report,
                     plan.bisect,
+                    plan.keep_going,
                 )
                 await close_all(pairs)
         return steps
@@ -848,6 +870,7 @@ async def run_relay(plan: Plan) -> list[Step]:
                 plan.drain,
                 report,
                 plan.bisect,
+                plan.keep_going,
             )
             await close_all(pairs)
     return steps
@@ -895,6 +918,80 @@ def summary(steps: list[Step], plan: Plan) -> list[str]:
     return lines
 
 
+SERVICE_BATCHES = (1, 10, 100)
+SERVICE_MESSAGES = 2000
+
+
+def service_profile(backend: str, workdir: Path) -> list[str]:
+    """The message service alone, in this process: SQL statements and CPU time per
+    message when `chat_messages` stores batches of 1, 10 and 100 messages (half
+    from visitors, half from agents, one conversation each). Routing and AI assist
+    follow-ups are not included (they run after the acknowledgement)."""
+    from sqlalchemy import event
+
+    from helpline.adapters.db.engine import make_engine, make_session_factory
+    from helpline.services.auth import authenticate_api_token
+    from helpline.services.chat_messages import ChatPost, store_chat_messages
+    from helpline.services.viewer import load_viewer
+    from helpline.services.visitors import read_visitor_token
+
+    url = database_url(backend, workdir)
+    lines = []
+    try:
+        count = 200
+        seeded = seed(url, count)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        now = datetime.now(UTC)
+        visitors, viewers = [], []
+        with factory() as db:
+            for _, visitor_token, agent_token in seeded.conversations:
+                visitor = read_visitor_token(SECRET_KEY, visitor_token, now=now, max_age=_DAY)
+                auth = authenticate_api_token(db, agent_token, now=now)
+                assert visitor is not None and auth is not None
+                visitors.append(visitor)
+                viewers.append(load_viewer(db, auth.user))
+            db.commit()
+        serial = secrets.randbelow(10**9) * 10**6
+
+        def post(n: int) -> ChatPost:
+            index = n % count
+            conversation_id = seeded.conversations[index][0]
+            if (n // count) % 2 == 0:
+                return ChatPost(conversation_id, f"b{n}", f"c{n}", visitor=visitors[index])
+            return ChatPost(conversation_id, f"b{n}", f"c{n}", viewer=viewers[index])
+
+        statements = [0]
+
+        def counted(*_args: Any) -> None:
+            statements[0] += 1
+
+        event.listen(engine, "before_cursor_execute", counted)
+        for batch in SERVICE_BATCHES:
+            with factory() as db:  # warm-up: caches, compiled statements
+                store_chat_messages(db, [post(serial + n) for n in range(batch)], now=now)
+            serial += 10**5
+            statements[0] = 0
+            started = time.process_time()
+            for first in range(0, SERVICE_MESSAGES, batch):
+                with factory() as db:
+                    posts = [post(serial + first + n) for n in range(batch)]
+                    store_chat_messages(db, posts, now=datetime.now(UTC))
+            cpu = time.process_time() - started
+            serial += 10**5
+            lines.append(
+                f"{backend:<11} batch {batch:>4}: {statements[0] / SERVICE_MESSAGES:6.2f} "
+                f"SQL statements/msg, {cpu / SERVICE_MESSAGES * 1000:6.3f} ms CPU/msg"
+            )
+        engine.dispose()
+    finally:
+        drop_database(backend)
+    return lines
+
+
+_DAY = timedelta(days=1)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -905,10 +1002,28 @@ def main(argv: list[str] | None = None) -> None:
         "--sizes", type=lambda text: [int(part) for part in text.split(",")], default=None
     )
     parser.add_argument("--step-seconds", type=float, default=None)
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(part) for part in text.split(",")],
+        default=None,
+        help="measure exactly these total rates (no early stop, no bisection)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the steps here")
+    parser.add_argument(
+        "--service",
+        action="store_true",
+        help="only the message service in this process: SQL statements and CPU per message",
+    )
     args = parser.parse_args(argv)
     plan = plan_for(args)
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+    if args.service:
+        with tempfile.TemporaryDirectory() as tmp:
+            for backend in backends:
+                if backend != "relay":
+                    for line in service_profile(backend, Path(tmp)):
+                        print(line, flush=True)
+        return
 
     pin(CLIENT_CPU)
     raise_fd_limit()
@@ -926,7 +1041,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"bench.realtime: {cpus} CPUs (server on CPU {SERVER_CPU}, client on CPU "
         f"{CLIENT_CPU}), sizes {plan.sizes}, {plan.seconds:g} s per step, "
-        f"load average before the run {load}"
+        f"load average before the run {load}, AI assist "
+        f"{os.environ.get('HELPLINE_AI_ENABLED', 'on (default)')}"
     )
     print(HEADER, flush=True)
     steps: list[Step] = []

@@ -26,6 +26,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -36,7 +37,7 @@ from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.db.migrate import upgrade_to_head
 from helpline.adapters.db.models import Contact, Conversation, Inbox, Team, TeamMember, User
 from helpline.domain.routing.strategies import Router, serving_order
-from helpline.services import routing
+from helpline.services import routing, sla
 from helpline.settings import Settings
 
 PG_ADMIN = os.environ.get("HELPLINE_BENCH_PG", "postgresql://127.0.0.1:5432/test")
@@ -50,8 +51,8 @@ REROUTE_TARGET_MS = 2000.0
 
 def _database() -> Engine:
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")  # type: ignore[arg-type]
-        conn.execute(f"CREATE DATABASE {DATABASE}")  # type: ignore[arg-type]
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
     base = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
     engine = make_engine(f"postgresql+psycopg://{base}/{DATABASE}")
     upgrade_to_head(engine)
@@ -106,7 +107,7 @@ def _seed(engine: Engine, conversations: int, agents: int, rng: random.Random) -
             memberships += [{"team_id": team, "user_id": user_id} for team in teams]
         db.execute(insert(TeamMember), memberships)
 
-        contacts = [
+        contacts: list[dict[str, Any]] = [
             {
                 "name": f"Customer {n}",
                 "email": f"customer{n}@bench.test",
@@ -174,7 +175,7 @@ def _seed(engine: Engine, conversations: int, agents: int, rng: random.Random) -
     ) as raw:  # statistics for the planner, as a live database has them
         raw.execute("VACUUM ANALYZE")
     assert inbox_id is not None
-    return inbox_id
+    return int(inbox_id)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -188,7 +189,9 @@ def _timed(call: Callable[[], object]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _new_chat(db: Session, inbox_id: int, contact_id: int, number: int) -> int:
+def _new_chat(
+    db: Session, inbox_id: int, contact_id: int, number: int, category: str = "general"
+) -> int:
     conversation_id = db.scalar(
         insert(Conversation)
         .values(
@@ -199,7 +202,7 @@ def _new_chat(db: Session, inbox_id: int, contact_id: int, number: int) -> int:
             subject="New",
             status="open",
             priority="normal",
-            category="general",
+            category=category,
             language="en",
             custom_attributes={},
             priority_breakdown=[],
@@ -215,7 +218,7 @@ def _new_chat(db: Session, inbox_id: int, contact_id: int, number: int) -> int:
     )
     db.commit()
     assert conversation_id is not None
-    return conversation_id
+    return int(conversation_id)
 
 
 def main() -> None:
@@ -226,7 +229,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    settings = Settings(environment="test", secret_key="x" * 40)  # type: ignore[arg-type]
+    settings = Settings(environment="test", secret_key="x" * 40)
 
     engine = _database()
     started = time.perf_counter()
@@ -253,9 +256,33 @@ def main() -> None:
         db.commit()
         router = Router(snapshot.agents, snapshot.teams, NOW, setup.base)
         order = serving_order(snapshot.queue, NOW, setup.base)
-        decisions = [_timed(lambda c=c, s=s: router.decide(c, s)) for c, s in order]
+        decisions = [_timed(partial(router.decide, c, s)) for c, s in order]
         sampled("one decision, domain only", decisions, DECISION_TARGET_MS)
         queue_size, online = len(snapshot.queue), len(snapshot.agents)
+
+        # The configuration a decision or a message hook needs: cached per process
+        # (one version check per transaction), and read from the database.
+        def configuration() -> None:
+            routing.load_setup(db, settings)
+            routing.load_teams(db)
+            routing.load_policy_book(db)
+            db.commit()
+
+        def configuration_uncached() -> None:
+            routing.read_setup(db, settings)
+            routing.read_teams(db)
+            sla.load_policies(db)
+            db.commit()
+
+        configuration()
+        sampled(
+            "routing configuration, cached (version check)",
+            [_timed(configuration) for _ in range(args.decisions)],
+        )
+        sampled(
+            "routing configuration, read from the database",
+            [_timed(configuration_uncached) for _ in range(args.decisions)],
+        )
 
         # A chat arrives and is routed: the service call with its transaction.
         spare_contacts = list(
@@ -275,11 +302,13 @@ def main() -> None:
             assigned += len(outcome.assigned)
         sampled("new chat routed, with its transaction", with_db, DECISION_TARGET_MS)
 
-        # The apply step alone, for plans made beforehand.
+        # The apply step alone, for plans made beforehand (other categories: the
+        # arrivals above filled the agents who handle `general`).
         apply_only: list[float] = []
-        for _ in range(min(100, args.decisions)):
+        for attempt in range(min(100, args.decisions)):
             number += 1
-            new_id = _new_chat(db, inbox_id, spare_contacts[0], number)
+            category = CATEGORIES[attempt % (len(CATEGORIES) - 1)]
+            new_id = _new_chat(db, inbox_id, spare_contacts[0], number, category)
             snapshot = routing.load_snapshot(db, conversation_ids=[new_id])
             plan = routing.plan_round(snapshot, setup, NOW)
             db.commit()

@@ -16,8 +16,9 @@ import dataclasses
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from helpline.domain.enums import AgentStatus, Channel, Plan, Priority
 from helpline.domain.routing import (
@@ -101,6 +102,16 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
     return statistics.median(samples_ms), cuts[98]
 
 
+def _index_and_decide(
+    agents: Sequence[AgentState],
+    teams: Sequence[TeamInfo],
+    config: RoutingConfig,
+    conversation: QueuedConversation,
+) -> object:
+    """A chat arrives: index all agents from scratch, then decide it."""
+    return Router(agents, teams, NOW, config).decide(conversation)
+
+
 def timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -132,21 +143,19 @@ def main() -> None:
         runs = [timed(call) for _ in range(args.repeat)]
         rows.append((name, args.repeat, "", "", f"{statistics.median(runs):.1f}", ""))
 
-    sampled(
-        "score one conversation", [timed(lambda c=c: score_conversation(c, NOW)) for c in queue]
-    )
+    sampled("score one conversation", [timed(partial(score_conversation, c, NOW)) for c in queue])
 
     # One decision with the round's indexes in place: the router's steady state.
     router = Router(agents, teams, NOW, config)
     order = serving_order(queue, NOW, config)
-    decisions = [timed(lambda c=c, s=s: router.decide(c, s)) for c, s in order]
+    decisions = [timed(partial(router.decide, c, s)) for c, s in order]
     sampled("one assignment decision", decisions, DECISION_TARGET_MS)
 
     # A chat arrives: index all agents from scratch, then decide it.
     arrivals = rng.sample(queue, 300)
     sampled(
         "new chat: index agents + decide",
-        [timed(lambda c=c: Router(agents, teams, NOW, config).decide(c)) for c in arrivals],
+        [timed(partial(_index_and_decide, agents, teams, config, c)) for c in arrivals],
         DECISION_TARGET_MS,
     )
 

@@ -44,7 +44,7 @@ def _admin_execute(*statements: str) -> None:
     admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 def _postgres_database_for_worker() -> str:
@@ -100,7 +100,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
         data_dir=tmp_path / "data",
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        secret_key=TEST_SECRET,
         migrate_on_start=False,
         run_worker_in_server=False,
         base_url="http://testserver",

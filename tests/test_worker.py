@@ -41,6 +41,12 @@ WAIT_SECONDS = 20.0
 T = TypeVar("T")
 
 
+def lines_into(lines: queue.Queue[str], stream: Any) -> None:
+    """Feed a subprocess's output into a queue (a reader thread's body)."""
+    for line in stream or []:
+        lines.put(line)
+
+
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run the worker's coroutine on a fresh event loop in its own thread, so the
     test works whatever loop another fixture (e.g. Playwright's) keeps in this one."""
@@ -95,6 +101,8 @@ def test_one_round_runs_every_job_and_counts_what_it_did(
         "sla_checked": 0,
         "routed": 0,
         "deflections_settled": 0,
+        "ai_labels_learnt": 0,
+        "break_reminders": 0,
         "emails_sent": 1,
         "emails_failed": 0,
         "emails_dead": 0,
@@ -214,9 +222,7 @@ def test_worker_process_delivers_and_stops_on_sigterm(tmp_path: Path) -> None:
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True
-    )
+    reader = threading.Thread(target=lambda: lines_into(lines, process.stdout), daemon=True)
     reader.start()
     seen: list[str] = []
     try:

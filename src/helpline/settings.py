@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     auto_close_solved_after_days: float = Field(default=7.0, gt=0)
     """Solved conversations close (become read-only) after this many days."""
 
+    break_reminder_minutes: int = Field(default=90, ge=10, le=480)
+    """Remind an agent to take a break after this long online without one
+    (agents may choose their own stretch, or Pomodoro 25/5)."""
+
+    break_minutes: int = Field(default=15, ge=1, le=120)
+    """How long a break taken from a reminder lasts, unless the agent chose otherwise."""
+
     max_message_chars: int = Field(default=20_000, ge=100, le=1_000_000)
     """Longest message body accepted from anyone."""
 
@@ -181,6 +188,46 @@ class Settings(BaseSettings):
     sla_warning_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
     """Agents are warned this long before an SLA target is missed."""
 
+    # -- AI assist (docs/ai.md) ----------------------------------------------------------
+
+    ai_enabled: bool = True
+    """Categorise, detect language and frustration of customer messages (offline, CPU)."""
+
+    ai_model_dir: Path | None = None
+    """Where trained AI models are cached. Unset: `data_dir/ai`."""
+
+    ai_retrain_interval_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    """The worker retrains the category model at most this often ..."""
+
+    ai_retrain_min_new_labels: int = Field(default=10, ge=1, le=1_000_000)
+    """... and only once agents corrected at least this many categories since the last time."""
+
+    llm_base_url: str | None = None
+    """OpenAI-compatible endpoint for drafts and summaries (e.g. `http://127.0.0.1:11434/v1`
+    for Ollama). Unset: no LLM; suggestions and summaries come from the offline backend."""
+
+    llm_model: str | None = None
+    """Model name the endpoint knows (e.g. `llama3.1`); required with `llm_base_url`."""
+
+    llm_api_key: SecretStr | None = None
+    """Bearer token for hosted endpoints; local servers usually need none."""
+
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    """After this long without an answer the offline default is used instead."""
+
+    lookup_allow_http: bool = False
+    """Let self-service lookups call plain-HTTP endpoints (development and tests
+    only; refused in production, where lookups use HTTPS)."""
+
+    lookup_max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=4 * 1024 * 1024)
+    """Largest answer read from a shop's lookup endpoint."""
+
+    lookup_per_visitor_per_minute: int = Field(default=10, ge=1)
+    """Self-service lookups one verified customer may run per minute."""
+
+    lookup_per_ip_per_minute: int = Field(default=30, ge=1)
+    """Self-service lookups per IP address per minute."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production":
@@ -188,6 +235,8 @@ class Settings(BaseSettings):
                 raise ValueError("HELPLINE_SECURE_COOKIES must be true in production")
             if self.mail_backend == "console":
                 raise ValueError("HELPLINE_MAIL_BACKEND=console is not allowed in production")
+            if self.lookup_allow_http:
+                raise ValueError("HELPLINE_LOOKUP_ALLOW_HTTP is not allowed in production")
         return self
 
     @property

@@ -27,6 +27,8 @@ from helpline.adapters.db.maintenance import (
     refresh_planner_statistics,
 )
 from helpline.adapters.mailer import Mailer, make_mailer
+from helpline.services import ai_assist
+from helpline.services.agent_wellbeing import break_reminder_job
 from helpline.services.deflection import settle_deflections
 from helpline.services.events import Publisher, install_publisher
 from helpline.services.lifecycle_jobs import auto_close_solved, wake_snoozed
@@ -68,6 +70,8 @@ async def run_jobs_once(
         "sla_checked": 0,
         "routed": 0,
         "deflections_settled": 0,
+        "ai_labels_learnt": 0,
+        "break_reminders": 0,
         "emails_sent": 0,
         "emails_failed": 0,
         "emails_dead": 0,
@@ -85,6 +89,10 @@ async def run_jobs_once(
         ("routed", partial(queue_job, now=now, settings=settings)),
         # Help center: article views that did (not) lead to a chat within the window.
         ("deflections_settled", partial(settle_deflections, now=now)),
+        # AI assist: retrain the category model on agents' corrections (on a schedule).
+        ("ai_labels_learnt", partial(ai_assist.retrain_job, now=now, settings=settings)),
+        # Agent wellbeing: break reminders, each sent once (services.agent_wellbeing).
+        ("break_reminders", partial(break_reminder_job, now=now, settings=settings)),
     ]
     for name, job in lifecycle:
         try:
@@ -113,6 +121,7 @@ async def _run_until_stopped(
     publish: Publisher | None,
 ) -> None:
     log.info("background worker started (every %ss)", settings.worker_interval_seconds)
+    ai_assist.start_background_warm_up(settings)  # AI models load while jobs run
     statistics_refreshed_at = time.monotonic()
     while not stop_requested.is_set():
         if time.monotonic() - statistics_refreshed_at > STATISTICS_REFRESH_SECONDS:

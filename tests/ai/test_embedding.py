@@ -32,7 +32,7 @@ class HashingEmbedder:
                 digest = hashlib.sha256(word.encode()).digest()
                 vectors[row, digest[0] % self.dimension] += 1.0
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms == 0, 1.0, norms)
+        return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 def test_the_ensemble_combines_both_models_and_round_trips(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from helpline.adapters.ai.ood import OutOfScopeDetector
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def _clusters(rng: np.random.Generator, centres: np.ndarray, per: int) -> np.ndarray:

@@ -9,13 +9,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.models import Activity, Conversation, Message, User
+from helpline.adapters.db.base import utcnow
+from helpline.adapters.db.models import Activity, Conversation, Message, Participant, User
 from helpline.domain.access import can_see_conversation
 from helpline.services.conversation_queries import (
     ConversationFilters,
     list_conversations,
     visibility_clause,
 )
+from helpline.services.conversations import can_see
 from helpline.services.recipients import recipients_for
 from helpline.services.viewer import load_viewer
 from tests.api.test_conversations import API, build_world, count_rows
@@ -157,8 +159,24 @@ def test_the_sql_filter_and_the_recipients_agree_with_the_access_rule(db: Sessio
             [inbox_1, inbox_2], [None, team_1, team_2], assignees
         )
     ]
-    db.commit()
     assert len(conversations) == 24
+    # Participants: some joined (and stayed), some joined and left again.
+    joined: dict[int, set[int]] = {c.id: set() for c in conversations}
+    for index, conversation in enumerate(conversations):
+        for offset, user in enumerate(users):
+            if (index + offset) % 7 == 0:
+                left = (index + offset) % 2 == 0
+                db.add(
+                    Participant(
+                        conversation_id=conversation.id,
+                        user_id=user.id,
+                        left_at=utcnow() if left else None,
+                    )
+                )
+                if not left:
+                    joined[conversation.id].add(user.id)
+    db.commit()
+    assert sum(len(ids) for ids in joined.values()) > 5
 
     for user in users:
         viewer = load_viewer(db, user)
@@ -166,7 +184,11 @@ def test_the_sql_filter_and_the_recipients_agree_with_the_access_rule(db: Sessio
             c.id
             for c in conversations
             if can_see_conversation(
-                viewer, assignee_id=c.assignee_id, team_id=c.team_id, inbox_id=c.inbox_id
+                viewer,
+                assignee_id=c.assignee_id,
+                team_id=c.team_id,
+                inbox_id=c.inbox_id,
+                participant_ids=joined[c.id],
             )
         }
         where = set(db.scalars(select(Conversation.id).where(visibility_clause(viewer))))
@@ -174,6 +196,7 @@ def test_the_sql_filter_and_the_recipients_agree_with_the_access_rule(db: Sessio
         assert where == expected, user.email
         assert {row.conversation.id for row in listed.data} == expected, user.email
         assert listed.count == len(expected)
+        assert {c.id for c in conversations if can_see(viewer, c)} == expected, user.email
 
     for conversation in conversations:
         expected_users = {
@@ -185,6 +208,7 @@ def test_the_sql_filter_and_the_recipients_agree_with_the_access_rule(db: Sessio
                 assignee_id=conversation.assignee_id,
                 team_id=conversation.team_id,
                 inbox_id=conversation.inbox_id,
+                participant_ids=joined[conversation.id],
             )
         }
         assert recipients_for(db, conversation) == expected_users

@@ -657,7 +657,7 @@ def test_initial_state_plus_events_equals_a_fresh_fetch(client: TestClient, db: 
 
     assert len(events) == 6
     assert all(world.supervisor.id in event.user_ids for event in events)
-    assert [event.seq for event in events] == sorted(event.seq for event in events)
+    assert [event.seq for event in events] == sorted(event.seq or 0 for event in events)
     for event in events:
         state = event.payload["conversation"]
         known.update({key: state[key] for key in known})

@@ -117,7 +117,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     settings = Settings(
         environment="test",
         data_dir=tmp_path / "data",
-        secret_key=LIVE_SERVER_SECRET,  # type: ignore[arg-type]
+        secret_key=LIVE_SERVER_SECRET,
         migrate_on_start=False,
         run_worker_in_server=False,
         base_url=url,

@@ -125,8 +125,9 @@ def conversation_of(live_server: LiveServer, contact_name: str) -> int:
 def test_visitor_and_agent_talk_through_the_widget(
     page: Page, live_server: LiveServer, host_site: HostSite, desk: ChatDesk, agent: AgentClient
 ) -> None:
-    # The only agent is busy with one chat (her limit) and two customers wait
-    # already, so the visitor is third in the queue.
+    # The only agent is busy with one chat (her limit) and two customers with failed
+    # payments wait already, so the visitor (the AI sees a failed payment too) is
+    # third in the queue: same urgency, shorter wait.
     with live_server.session() as db:
         inbox = db.get(Inbox, desk.inbox_id)
         ada = db.get(User, desk.agent_id)
@@ -138,7 +139,14 @@ def test_visitor_and_agent_talk_through_the_widget(
         ).id
         waiting = [
             make_conversation(
-                db, inbox, make_contact(db, name=name), created_at=earlier, waiting_since=earlier
+                db,
+                inbox,
+                make_contact(db, name=name),
+                created_at=earlier,
+                waiting_since=earlier,
+                priority="urgent",
+                category="billing",
+                urgent_reason="failed payment",
             ).id
             for name in ("First Waiting", "Second Waiting")
         ]

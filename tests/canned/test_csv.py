@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,7 +12,7 @@ from helpline.adapters.db.models import CannedResponse
 from tests.canned.support import as_user, create, make_desk
 
 
-def _import(client: TestClient, text: str) -> tuple[int, dict[str, object]]:
+def _import(client: TestClient, text: str) -> tuple[int, dict[str, Any]]:
     response = client.post(
         "/api/v1/canned/import",
         content=text.encode(),
@@ -84,7 +86,7 @@ def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_imported(
     status, body = _import(client, text)
 
     assert status == 422
-    error = body["error"]  # type: ignore[index]
+    error = body["error"]
     assert "nothing was imported" in error["message"]
     problems = [(row["line"], row["field"]) for row in error["details"]["errors"]]
     assert problems == [
@@ -108,7 +110,7 @@ def test_import_refuses_what_is_not_csv(client: TestClient, db: Session) -> None
     assert wrong_type.status_code == 415
     status, body = _import(client, "name,text\r\nx,y\r\n")
     assert status == 422
-    assert body["error"]["details"]["errors"][0]["line"] == 1  # type: ignore[index]
+    assert body["error"]["details"]["errors"][0]["line"] == 1
     not_utf8 = client.post(
         "/api/v1/canned/import", content=b"\xff\xfe\x00", headers={"Content-Type": "text/csv"}
     )

@@ -347,3 +347,25 @@ def test_waiting_visitors_see_their_queue_position_move(client: TestClient, db: 
         assigned = receive(ws)
         assert assigned["event"]["change"] == "assigned"
         assert assigned["event"]["assignee_name"] == "Anna"
+
+
+def test_a_staff_socket_closes_once_its_session_is_signed_out(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from helpline.web.realtime import connection as connection_module
+
+    monkeypatch.setattr(connection_module, "RECHECK_SECONDS", 0.05)
+    agent = make_user(db, name="Anna")
+    db.commit()
+    login(client, agent.email)
+    with client.websocket_connect("/api/v1/ws", headers=AGENT_ORIGIN) as staff:
+        assert receive(staff)["type"] == "hello"
+        staff.send_json({"type": "ping"})
+        assert receive(staff)["type"] == "pong"  # still signed in: the socket works
+        assert client.post("/api/v1/auth/logout").status_code == 204
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                receive(staff)
+        assert closed.value.code == 4401

@@ -47,7 +47,7 @@ def _admin(statement: str) -> None:
 
     url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 @pytest.fixture

@@ -231,6 +231,7 @@ def test_the_sql_prefilter_never_leaves_out_an_eligible_agent(
                         lifetime_value_cents=0,
                         orders_count=0,
                         priority_score=0.0,
+                        frustration=None,
                     )
                     needs = routing._static_needs(row, teams)
                     found = {

@@ -98,7 +98,11 @@ def test_a_visitor_starts_a_chat_that_waits_in_the_queue(client: TestClient, db:
     first_token = open_session(client, inbox, name="First")
     client.post(
         widget_url(inbox, "conversations"),
-        json={"message": "A question", "client_message_id": "first", "topic_category": "billing"},
+        json={
+            "message": "A question about my invoice",
+            "client_message_id": "first",
+            "topic_category": "billing",
+        },
         headers=headers(first_token),
     )
     token = open_session(client, inbox)

@@ -48,3 +48,25 @@ def eval_command(
         typer.secho(f"Cannot evaluate {dataset}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
     typer.echo(format_report(report))
+
+
+@ai_app.command("retrain")
+def retrain_command() -> None:
+    """Retrain the category model on the starter data plus every category correction
+    agents made (the worker also does this on a schedule)."""
+    from helpline.adapters.db.base import utcnow
+    from helpline.adapters.db.engine import make_engine, make_session_factory
+    from helpline.services.ai_assist import do_retrain, get_classifier
+    from helpline.settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            report = do_retrain(db, now=utcnow(), classifier=get_classifier(settings))
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Category model retrained on {report.labels} correction(s) "
+        f"({report.new_labels} new) in {report.seconds:.1f} s."
+    )

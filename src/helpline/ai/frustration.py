@@ -273,6 +273,11 @@ def _level(score: float) -> Literal["low", "medium", "high"]:
     return "medium" if score >= MEDIUM else "low"
 
 
+def level_of(score: float | None) -> Literal["low", "medium", "high"] | None:
+    """The badge level of a stored score (None: not analysed yet)."""
+    return None if score is None else _level(score)
+
+
 def _shouting(text: str) -> FrustrationReason | None:
     caps_words = [w for w in words(text) if len(w) >= 3 and w.isupper() and w not in _ACRONYMS]
     letters = [ch for ch in text if ch.isalpha()]

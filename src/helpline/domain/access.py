@@ -1,13 +1,15 @@
 """Who may see which conversation: the one access rule every layer applies.
 
 Agents see what is assigned to them, what belongs to one of their teams, and
-team-less conversations in inboxes they are members of. Supervisors also see every
+team-less conversations in inboxes they are members of, and conversations they
+joined as a participant (until they leave). Supervisors also see every
 conversation in their inboxes, whatever its team. Admins see everything. The
 database query in the repository mirrors this predicate and is tested against it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from helpline.domain.enums import Role
@@ -32,11 +34,17 @@ class Viewer:
 
 
 def can_see_conversation(
-    viewer: Viewer, *, assignee_id: int | None, team_id: int | None, inbox_id: int
+    viewer: Viewer,
+    *,
+    assignee_id: int | None,
+    team_id: int | None,
+    inbox_id: int,
+    participant_ids: Collection[int] = (),
 ) -> bool:
+    """`participant_ids`: the agents who joined the conversation and have not left."""
     if viewer.role == Role.ADMIN:
         return True
-    if assignee_id == viewer.user_id:
+    if assignee_id == viewer.user_id or viewer.user_id in participant_ids:
         return True
     if team_id is not None and team_id in viewer.team_ids:
         return True

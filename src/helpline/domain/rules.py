@@ -56,6 +56,8 @@ class Field(StrEnum):
     """Requested refund in cents."""
     REFUND_ABOVE_AGENT_LIMIT = "refund_above_agent_limit"
     """The requested refund is more than the assigned agent may grant."""
+    FRUSTRATION = "frustration"
+    """How frustrated the customer sounds, 0..1 (AI assist; 0.6 and more is high)."""
 
 
 class Operator(StrEnum):
@@ -94,6 +96,7 @@ OPERATORS: dict[Field, frozenset[Operator]] = {
     Field.SLA_BREACHED: frozenset({Operator.IS}),
     Field.REFUND_AMOUNT: _NUMBER_OPERATORS,
     Field.REFUND_ABOVE_AGENT_LIMIT: frozenset({Operator.IS}),
+    Field.FRUSTRATION: _NUMBER_OPERATORS,
 }
 """Which operators make sense for which field."""
 
@@ -262,6 +265,8 @@ class Facts:
     """The assigned agent's refund authority; None: no agent assigned."""
     fired_rules: frozenset[str] = frozenset()
     """Names of rules that already fired for this conversation."""
+    frustration: float = 0.0
+    """The customer's frustration score, 0..1 (AI assist)."""
 
     @property
     def refund_above_agent_limit(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.models import Article, ArticleVote, Inbox, User
+from helpline.adapters.db.models import Article, ArticleCategory, ArticleVote, Inbox, User
 from helpline.domain.access import Viewer
 from helpline.domain.search import Hit
 from helpline.domain.search.text import normalise_language
@@ -59,7 +59,10 @@ LANGUAGE_NAMES = {
 }
 
 
-def category_label(category: str) -> str:
+def category_label(category: str, names: Mapping[str, str] | None = None) -> str:
+    """The name an admin gave the category, else the built-in or a derived one."""
+    if names and category in names:
+        return names[category]
     return CATEGORY_LABELS.get(category, category.replace("-", " ").replace("_", " ").capitalize())
 
 
@@ -368,10 +371,19 @@ def list_articles(
     category: str | None = None,
     published: bool | None = None,
     internal: bool | None = None,
+    q: str | None = None,
     limit: int = 200,
 ) -> tuple[list[Article], int]:
-    """Staff list, newest change first."""
+    """Staff list, newest change first; `q` finds words in the title or slug."""
     conditions: list[ColumnElement[bool]] = []
+    if q:
+        needle = q.strip().casefold()[:200]
+        conditions.append(
+            or_(
+                func.lower(Article.title).contains(needle, autoescape=True),
+                Article.slug.contains(needle, autoescape=True),
+            )
+        )
     if language:
         conditions.append(Article.language == language)
     if category:
@@ -481,20 +493,26 @@ class CategoryGroup:
     articles: list[ArticleEntry]
 
 
-def categories(entries: list[ArticleEntry], language: str | None) -> list[CategoryGroup]:
-    """The home page: categories (known ones in their usual order) with their articles."""
+def categories(
+    entries: list[ArticleEntry],
+    language: str | None,
+    named: Sequence[ArticleCategory] = (),
+) -> list[CategoryGroup]:
+    """The home page: categories with their articles; those named by an admin first,
+    in their order and with their names, then the built-in ones in their usual order."""
     grouped: dict[str, list[ArticleEntry]] = {}
     for entry in entries:
         if language is None or entry.language == language:
             grouped.setdefault(entry.category, []).append(entry)
-    order = list(CATEGORY_LABELS)
+    order = [row.slug for row in named] + list(CATEGORY_LABELS)
+    labels = {row.slug: row.name for row in named}
     names = sorted(
         grouped, key=lambda name: (order.index(name) if name in order else len(order), name)
     )
     return [
         CategoryGroup(
             category=name,
-            label=category_label(name),
+            label=labels.get(name) or category_label(name),
             articles=sorted(grouped[name], key=lambda entry: entry.title.casefold()),
         )
         for name in names
@@ -642,4 +660,94 @@ def search_for_widget(
 ) -> tuple[HelpCenter, list[tuple[ArticleEntry, Hit[int]]]]:
     """What the widget suggests while the visitor types: this inbox's public articles."""
     center = HelpCenter(inbox=widget_inbox(db, public_key))
+    if center.inbox is not None and not suggestions_enabled(center.inbox):
+        return center, []
     return center, search_help_center(db, center, query, language=language, limit=limit)
+
+
+def suggestions_enabled(inbox: Inbox) -> bool:
+    """The inbox's `article_suggestions` setting: on unless set to false."""
+    return inbox.settings.get("article_suggestions") is not False
+
+
+# ---------------------------------------------------------------- named categories
+
+MAX_CATEGORY_NAME_CHARS = 100
+MAX_CATEGORY_DESCRIPTION_CHARS = 500
+
+
+def named_categories(db: Session) -> list[ArticleCategory]:
+    """The categories an admin named, in their home-page order."""
+    return list(
+        db.scalars(select(ArticleCategory).order_by(ArticleCategory.position, ArticleCategory.slug))
+    )
+
+
+def category_names(db: Session) -> dict[str, str]:
+    return {row.slug: row.name for row in named_categories(db)}
+
+
+def category_usage(db: Session) -> dict[str, int]:
+    """How many articles each category slug has (named or not)."""
+    return {
+        str(category): int(count)
+        for category, count in db.execute(
+            select(Article.category, func.count(Article.id)).group_by(Article.category)
+        )
+    }
+
+
+def do_save_category(
+    db: Session,
+    viewer: Viewer,
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    position: int = 0,
+    now: datetime,
+) -> ArticleCategory:
+    """Supervisors and admins name a category (or rename it): the slug stays what
+    articles refer to, so renaming never moves an article."""
+    if not viewer.is_supervisor_or_admin:
+        raise PermissionDenied("only supervisors and admins manage categories")
+    clean_slug = check_category(slug)
+    clean_name = " ".join(name.split())
+    if not clean_name or len(clean_name) > MAX_CATEGORY_NAME_CHARS:
+        raise ValidationFailed(
+            f"a name is 1 to {MAX_CATEGORY_NAME_CHARS} characters", {"field": "name"}
+        )
+    clean_description = " ".join(description.split())
+    if len(clean_description) > MAX_CATEGORY_DESCRIPTION_CHARS:
+        raise ValidationFailed(
+            f"a description is at most {MAX_CATEGORY_DESCRIPTION_CHARS} characters",
+            {"field": "description"},
+        )
+    if not -1000 <= position <= 1000:
+        raise ValidationFailed("the position is -1000 to 1000", {"field": "position"})
+    row = db.scalar(select(ArticleCategory).where(ArticleCategory.slug == clean_slug))
+    if row is None:
+        row = ArticleCategory(slug=clean_slug, created_at=now)
+        db.add(row)
+    row.name = clean_name
+    row.description = clean_description
+    row.position = position
+    row.updated_at = now
+    try:
+        db.commit()
+    except IntegrityError as error:  # named at the same moment by someone else
+        db.rollback()
+        raise Conflict(f"the category {clean_slug} was just named", {"field": "slug"}) from error
+    return row
+
+
+def do_delete_category(db: Session, viewer: Viewer, slug: str) -> None:
+    """Forget a category's name; its articles keep their category (shown with the
+    built-in or derived name)."""
+    if not viewer.is_supervisor_or_admin:
+        raise PermissionDenied("only supervisors and admins manage categories")
+    row = db.scalar(select(ArticleCategory).where(ArticleCategory.slug == slug))
+    if row is None:
+        raise NotFound("category", slug)
+    db.delete(row)
+    db.commit()

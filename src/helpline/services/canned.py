@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
@@ -146,6 +147,13 @@ class CannedTags:
             *(f"topic:{value}" for value in self.topic),
             *(f"customer:{value}" for value in self.customer),
         ]
+
+
+@lru_cache(maxsize=16_384)
+def stored_tags(tags: tuple[str, ...]) -> CannedTags:
+    """`CannedTags.from_stored`, remembered: the picker ranks every response on every
+    keystroke, and their tags rarely change."""
+    return CannedTags.from_stored(tags)
 
 
 def _check_family(name: str, values: Iterable[str]) -> tuple[str, ...]:
@@ -861,7 +869,7 @@ def suggest_canned(
     text_scores: dict[int, float] = {}
     candidates: list[CannedEntry]
     if query:
-        hits = index.search_canned(db, query, limit=200, where=accept)
+        hits = index.search_canned(db, query, limit=200, where=accept, highlight_matches=False)
         text_scores = {entry.id: hit.score for entry, hit in hits}
         candidates = [entry for entry, _ in hits]
         exact = [
@@ -875,7 +883,7 @@ def suggest_canned(
 
     ranked: list[tuple[tuple[Any, ...], CannedEntry, tuple[str, ...], int]] = []
     for entry in candidates:
-        tags = CannedTags.from_stored(entry.tags)
+        tags = stored_tags(tuple(entry.tags))
         reasons: list[str] = []
         score = 0
         if entry.language == language:

@@ -18,7 +18,14 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from helpline.adapters.db.models import Contact, Conversation, ConversationTag, Team, User
+from helpline.adapters.db.models import (
+    Contact,
+    Conversation,
+    ConversationTag,
+    Participant,
+    Team,
+    User,
+)
 from helpline.domain.access import Viewer
 from helpline.domain.enums import Channel, ConversationStatus, Priority, Role
 from helpline.services.conversations import can_see
@@ -78,7 +85,15 @@ def visibility_clause(viewer: Viewer) -> ColumnElement[bool]:
     """SQL WHERE clause equal to `can_see_conversation` for this viewer."""
     if viewer.role == Role.ADMIN:
         return true()
-    conditions: list[ColumnElement[bool]] = [Conversation.assignee_id == viewer.user_id]
+    conditions: list[ColumnElement[bool]] = [
+        Conversation.assignee_id == viewer.user_id,
+        # Joined as a participant and not left (uncorrelated: computed once).
+        Conversation.id.in_(
+            select(Participant.conversation_id).where(
+                Participant.user_id == viewer.user_id, Participant.left_at.is_(None)
+            )
+        ),
+    ]
     if viewer.team_ids:
         conditions.append(Conversation.team_id.in_(sorted(viewer.team_ids)))
     if viewer.inbox_ids:

@@ -30,6 +30,7 @@ from helpline.adapters.db.models import (
     TeamMember,
     User,
 )
+from helpline.ai.frustration import level_of
 from helpline.domain import lifecycle
 from helpline.domain.access import Viewer, can_see_conversation
 from helpline.domain.enums import (
@@ -123,11 +124,22 @@ def check_subject(subject: str) -> str:
 
 def can_see(viewer: Viewer, conversation: Conversation) -> bool:
     """The access rule (domain.access) applied to a loaded conversation."""
+    if can_see_conversation(
+        viewer,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+        inbox_id=conversation.inbox_id,
+    ):
+        return True
+    # Only a conversation otherwise out of sight needs the participant lookup.
+    from helpline.services.participants import participant_ids_for_access
+
     return can_see_conversation(
         viewer,
         assignee_id=conversation.assignee_id,
         team_id=conversation.team_id,
         inbox_id=conversation.inbox_id,
+        participant_ids=participant_ids_for_access(conversation, viewer.user_id),
     )
 
 
@@ -195,6 +207,27 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
         "first_response_at": _iso(conversation.first_response_at),
         "snoozed_until": _iso(conversation.snoozed_until),
         "last_seq": conversation.last_seq,
+        "priority_breakdown": [
+            {"reason": str(reason), "points": float(points)}
+            for reason, points in conversation.priority_breakdown or []
+        ],
+        **ai_fields(conversation),
+    }
+
+
+def ai_fields(conversation: Conversation) -> dict[str, Any]:
+    """What AI assist found, on every conversation payload: the workspace's
+    frustration badge updates live from `conversation.updated`."""
+    return {
+        "frustration": conversation.frustration,
+        "frustration_level": level_of(conversation.frustration),
+        "frustration_reasons": [
+            {"kind": str(reason.get("kind", "")), "evidence": str(reason.get("evidence", ""))}
+            for reason in conversation.frustration_reasons or []
+        ],
+        "ai_category": conversation.ai_category,
+        "ai_category_confidence": conversation.ai_category_confidence,
+        "ai_language": conversation.ai_language,
     }
 
 
@@ -365,6 +398,9 @@ def do_create_conversation(
     routed = routing_hooks.on_conversation_created(db, conversation, text=body or "", now=now)
     _queue_conversation_event(db, "conversation.created", conversation)
     db.commit()
+    from helpline.services import ai_assist  # AI assist: after the commit, never raises
+
+    ai_assist.after_customer_message(db, conversation.id, text=body or subject, now=now)
     routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 
@@ -522,6 +558,10 @@ def do_post_agent_message(
             to_contact=kind == MessageKind.REPLY,
         ),
     )
+    if kind == MessageKind.NOTE:
+        from helpline.services import mentions  # @mentions notify colleagues
+
+        mentions.record_mentions(db, conversation, message, author_id=viewer.user_id, now=now)
     db.commit()
     return PostedMessage(message, created=True, author_name=author_name)
 
@@ -647,6 +687,9 @@ def _store_contact_message(
         ),
     )
     db.commit()
+    from helpline.services import ai_assist  # AI assist: after the commit, never raises
+
+    ai_assist.after_customer_message(db, conversation.id, text=text, now=now)
     routing_hooks.route_after(db, routed, now=now)  # routing hook
     return PostedMessage(message, created=True, author_name=author_name)
 
@@ -814,6 +857,11 @@ def do_update_conversation(
                 actor_user_id=viewer.user_id,
                 data={"from": conversation.category, "to": new_category},
             )
+        )
+        from helpline.services import ai_assist  # an agent's category is a training label
+
+        ai_assist.record_correction(
+            db, conversation, category=new_category, user_id=viewer.user_id, now=now
         )
         conversation.category = new_category
     subject_changed = new_subject is not None and new_subject != conversation.subject
@@ -1040,6 +1088,9 @@ def do_transfer(
         also_notify=before,
     )
     db.commit()
+    from helpline.services import ai_assist  # AI assist: a summary for the next agent
+
+    ai_assist.after_handover(db, [activity.id], now=now)
     routing_hooks.route_after(db, routed, now=now)  # routing hook
     return conversation
 

@@ -173,6 +173,7 @@ def facts_for(db: Session, conversation: Conversation, *, now: datetime, text: s
         refund_amount_cents=conversation.refund_requested_cents,
         agent_refund_limit_cents=assignee.refund_limit_cents if assignee is not None else None,
         fired_rules=frozenset(conversation.fired_rules or ()),
+        frustration=conversation.frustration or 0.0,
     )
 
 

@@ -32,6 +32,18 @@ class LiveEvent:
     to_contact: bool = False
     """Also tell the customer (widget) following this conversation."""
     extra: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What the WebSocket hub derived from this event (frames as JSON text, its
+    history entries), kept so that each form is built once however many
+    connections receive it. Never sent over the bus."""
+
+    def render(self, key: Any, build: Callable[[], Any]) -> Any:
+        """`build()` once per key for this event (the hub's event loop only)."""
+        try:
+            return self.rendered[key]
+        except KeyError:
+            value = self.rendered[key] = build()
+            return value
 
 
 Publisher = Callable[[LiveEvent], None]

@@ -10,20 +10,35 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.models import Conversation, InboxMember, TeamMember, User
+from helpline.adapters.db.models import Conversation, InboxMember, Participant, TeamMember, User
 from helpline.domain.enums import Role
 
 
 def conversation_recipients(
-    db: Session, *, assignee_id: int | None, team_id: int | None, inbox_id: int
+    db: Session,
+    *,
+    assignee_id: int | None,
+    team_id: int | None,
+    inbox_id: int,
+    conversation_id: int | None = None,
 ) -> frozenset[int]:
     """Active users who can see a conversation with these fields, in one query:
-    its assignee, members of its team, inbox members when it has no team,
-    supervisors who are members of its inbox, and every admin."""
+    its assignee, its participants (given `conversation_id`), members of its team,
+    inbox members when it has no team, supervisors who are members of its inbox,
+    and every admin."""
     in_inbox = User.id.in_(select(InboxMember.user_id).where(InboxMember.inbox_id == inbox_id))
     conditions = [User.role == Role.ADMIN.value]
     if assignee_id is not None:
         conditions.append(User.id == assignee_id)
+    if conversation_id is not None:
+        conditions.append(
+            User.id.in_(
+                select(Participant.user_id).where(
+                    Participant.conversation_id == conversation_id,
+                    Participant.left_at.is_(None),
+                )
+            )
+        )
     if team_id is not None:
         conditions.append(
             User.id.in_(select(TeamMember.user_id).where(TeamMember.team_id == team_id))
@@ -41,4 +56,17 @@ def recipients_for(db: Session, conversation: Conversation) -> frozenset[int]:
         assignee_id=conversation.assignee_id,
         team_id=conversation.team_id,
         inbox_id=conversation.inbox_id,
+        conversation_id=conversation.id,
+    )
+
+
+def supervisor_ids(db: Session) -> frozenset[int]:
+    """Active supervisors and admins: they watch every agent's presence and load."""
+    return frozenset(
+        db.scalars(
+            select(User.id).where(
+                User.is_active.is_(True),
+                User.role.in_([Role.SUPERVISOR.value, Role.ADMIN.value]),
+            )
+        )
     )

@@ -71,6 +71,7 @@ from helpline.domain.routing.eligibility import fits_under_cap
 from helpline.domain.routing.model import MAX_CHAT_CAP, MIN_CHAT_CAP, normalise_language
 from helpline.domain.routing.priority import DEFAULT_WEIGHTS
 from helpline.domain.routing.strategies import LIVE_CHANNELS, ReofferReason, Router
+from helpline.services import config_cache, sla
 from helpline.services.audit import record_audit
 from helpline.services.conversations import (
     activity_payload,
@@ -80,7 +81,7 @@ from helpline.services.conversations import (
 from helpline.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.history import record_activity
-from helpline.services.recipients import conversation_recipients
+from helpline.services.recipients import conversation_recipients, supervisor_ids
 from helpline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ WEIGHT_FIELDS: dict[str, type] = {
     "sla_risk_window_minutes": float,
     "sla_risk_max_points": float,
     "sla_overdue_points": float,
+    "frustration_points": float,
+    "frustration_threshold": float,
 }
 """Priority weights an admin may change, by name (see `PriorityWeights`)."""
 MAPPING_WEIGHTS = {"plan_points": Plan, "priority_points": Priority}
@@ -257,8 +260,21 @@ def _overrides(row: RoutingSettings) -> ScopeOverrides:
 
 def load_setup(db: Session, settings: Settings | None = None) -> RoutingSetup:
     """Defaults from the environment (`HELPLINE_ROUTING_*`), then the admin's global
-    settings, inbox strategies and inbox/team overrides."""
+    settings, inbox strategies and inbox/team overrides: read once per process and
+    configuration version (see `config_cache`)."""
     settings = settings or get_settings()
+    key = (
+        "routing_setup",
+        tuple(sorted(settings.routing_priority_weights.items())),
+        settings.routing_email_weight,
+        settings.routing_sticky_wait_seconds,
+        settings.routing_answer_timeout_seconds,
+    )
+    return config_cache.cached(db, key, lambda: read_setup(db, settings))
+
+
+def read_setup(db: Session, settings: Settings) -> RoutingSetup:
+    """`load_setup` without the cache: read from the database now."""
     rows = list(db.scalars(select(RoutingSettings)))
     global_row = next((row for row in rows if row.scope == GLOBAL_SCOPE), None)
     weights = build_weights(
@@ -301,6 +317,12 @@ def load_setup(db: Session, settings: Settings | None = None) -> RoutingSetup:
     )
 
 
+def load_policy_book(db: Session) -> sla.PolicyBook:
+    """The SLA policies with their parsed business calendars (cached per
+    configuration version; read-only for its users)."""
+    return config_cache.cached(db, "sla_policy_book", lambda: sla.load_policies(db))
+
+
 # ---------------------------------------------------------------- plain data
 
 
@@ -336,6 +358,7 @@ def queued_from_row(row: repo.WaitingRow) -> QueuedConversation:
         first_response_due_at=row.first_response_due_at if row.first_response_at is None else None,
         previous_agent_id=row.previous_agent_id,
         excluded_agent_ids=frozenset(int(i) for i in row.routing_excluded_ids or ()),
+        frustration=row.frustration or 0.0,
     )
 
 
@@ -361,6 +384,7 @@ def queued_from_conversation(conversation: Conversation, contact: Contact) -> Qu
         else None,
         previous_agent_id=conversation.previous_agent_id,
         excluded_agent_ids=frozenset(int(i) for i in conversation.routing_excluded_ids or ()),
+        frustration=conversation.frustration or 0.0,
     )
 
 
@@ -387,7 +411,12 @@ def agent_state(
     )
 
 
-def load_teams(db: Session) -> dict[int, TeamInfo]:
+def load_teams(db: Session) -> Mapping[int, TeamInfo]:
+    """Every team's tier and categories (cached per configuration version)."""
+    return config_cache.cached(db, "routing_teams", lambda: read_teams(db))
+
+
+def read_teams(db: Session) -> dict[int, TeamInfo]:
     return {
         team_id: TeamInfo(id=team_id, tier=tier if tier in (1, 2) else 1, categories=frozenset(c))
         for team_id, tier, c in repo.all_teams(db)
@@ -437,7 +466,7 @@ class Snapshot:
     scopes: dict[int, tuple[int, int | None]]
     """Conversation id to (inbox, team): which settings apply."""
     agents: list[AgentState]
-    teams: dict[int, TeamInfo]
+    teams: Mapping[int, TeamInfo]
     stored_scores: dict[int, float] = field(default_factory=dict)
 
 
@@ -452,7 +481,7 @@ def load_snapshot(
     agent_limit: int | None = None,
     rows: list[repo.WaitingRow] | None = None,
     needs: repo.StaticNeeds | None = None,
-    teams: dict[int, TeamInfo] | None = None,
+    teams: Mapping[int, TeamInfo] | None = None,
 ) -> Snapshot:
     """The queue (all of it, these conversations, or the `best` top) and the agents:
     every online one, or with `routable_only` (the email weight) only those a round
@@ -549,20 +578,22 @@ class RoutingOutcome:
 
 
 class _Recipients:
-    """Who hears about conversations, cached per (team, inbox) within one round."""
+    """Who hears about conversations: the staff who see every conversation of its
+    (team, inbox) — admins, members, supervisors: configuration, cached per
+    configuration version — plus its assignee."""
 
     def __init__(self, db: Session) -> None:
         self._db = db
-        self._cache: dict[tuple[int | None, int], frozenset[int]] = {}
 
     def __call__(self, conversation: Conversation) -> frozenset[int]:
-        key = (conversation.team_id, conversation.inbox_id)
-        base = self._cache.get(key)
-        if base is None:
-            base = conversation_recipients(
-                self._db, assignee_id=None, team_id=key[0], inbox_id=key[1]
-            )
-            self._cache[key] = base
+        team_id, inbox_id = conversation.team_id, conversation.inbox_id
+        base = config_cache.cached(
+            self._db,
+            ("recipients", team_id, inbox_id),
+            lambda: conversation_recipients(
+                self._db, assignee_id=None, team_id=team_id, inbox_id=inbox_id
+            ),
+        )
         if conversation.assignee_id is not None:
             return base | {conversation.assignee_id}
         return base
@@ -668,6 +699,10 @@ FEW_ARRIVALS = 10
 in the strategy's order (`ARRIVAL_AGENTS` + 10 per conversation), falling back to
 every agent with room when none of those could take one."""
 ARRIVAL_AGENTS = 40
+ONE_ARRIVAL_AGENTS = 10
+"""A single arrival's agents are filtered by its static needs in SQL (team, tier,
+category, language), so the first few in the strategy's order are nearly always
+eligible; fewer rows to read and index keep the arrival's decision fast."""
 _AGENT_ORDER: dict[Strategy, repo.AgentOrder] = {
     Strategy.PRIORITY: "load",
     Strategy.FIFO: "load",
@@ -700,7 +735,7 @@ def _snapshot_and_plan(
     limit: int | None = None
     needs: repo.StaticNeeds | None = None
     rows: list[repo.WaitingRow] | None = None
-    teams: dict[int, TeamInfo] | None = None
+    teams: Mapping[int, TeamInfo] | None = None
     if conversation_ids is not None and 0 < len(conversation_ids) <= FEW_ARRIVALS:
         rows = repo.waiting_rows(db, conversation_ids=conversation_ids)
         strategies = {setup.config_for(row.inbox_id, row.team_id).strategy for row in rows}
@@ -710,6 +745,7 @@ def _snapshot_and_plan(
         if len(rows) == 1:
             teams = load_teams(db)
             needs = _static_needs(rows[0], teams)
+            limit = ONE_ARRIVAL_AGENTS if limit is not None else None
     while True:
         snapshot = load_snapshot(
             db,
@@ -994,7 +1030,9 @@ def queue_position(
     setup = load_setup(db, settings)
     config = setup.config_for(conversation.inbox_id, conversation.team_id)
     waiting = (
-        conversation.status == ConversationStatus.OPEN.value and conversation.assignee_id is None
+        conversation.status == ConversationStatus.OPEN.value
+        and conversation.assignee_id is None
+        and not conversation.bot_active  # the FAQ bot answers it (AI assist)
     )
     if not waiting:
         return QueueEstimate(
@@ -1005,6 +1043,8 @@ def queue_position(
             estimated_wait_seconds=None,
             reason="assigned to an agent"
             if conversation.assignee_id is not None
+            else "the FAQ bot is answering"
+            if conversation.bot_active
             else f"{conversation.status}: not waiting for an agent",
             strategy=config.strategy,
             score=conversation.priority_score,
@@ -1311,7 +1351,7 @@ def do_set_agent_status(
                     "status": agent.status,
                     "status_since": agent.status_since.isoformat(),
                 },
-                user_ids=frozenset({agent.id, actor.user_id}),
+                user_ids=frozenset({agent.id, actor.user_id}) | supervisor_ids(db),
             ),
         )
     db.commit()

@@ -50,9 +50,19 @@ def _context(db: Session, settings: Settings | None = None) -> _Context:
     settings = settings or get_settings()
     return _Context(
         setup=routing.load_setup(db, settings),
-        book=sla.load_policies(db),
+        book=routing.load_policy_book(db),
         warn_before=sla.warn_before(settings),
     )
+
+
+HookContext = _Context
+
+
+def hook_context(db: Session) -> HookContext:
+    """Routing setup, SLA policies and warning lead time in force (cached per
+    configuration version), for code that applies the hooks' rules itself
+    (`chat_messages`)."""
+    return _context(db)
 
 
 def _is_waiting(conversation: Conversation) -> bool:
@@ -276,6 +286,11 @@ def on_transfer(
 def route_after(db: Session, after: RouteAfter | None, *, now: datetime) -> None:
     """Run the routing rounds a committed change calls for (never raises for a
     database failure: the periodic round catches up)."""
+    escalated = [a.id for a in after.activities if a.kind == "escalated"] if after else []
+    if escalated:  # AI assist: a summary for whoever the escalation reaches
+        from helpline.services import ai_assist
+
+        ai_assist.after_handover(db, escalated, now=now)
     if after is None or not (after.conversation_ids or after.freed_agent_ids):
         return
     routing.route_after_commit(

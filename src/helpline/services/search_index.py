@@ -226,12 +226,17 @@ class KnowledgeIndex:
         *,
         limit: int,
         where: Callable[[CannedEntry], bool] | None = None,
+        highlight_matches: bool = True,
     ) -> list[tuple[CannedEntry, Hit[int]]]:
+        """Best matches first; `highlight_matches=False` skips the highlights when
+        only the ranking is wanted (much cheaper for many hits)."""
         self.sync(db)
         with self._lock:
             entries = self._canned
             keep = None if where is None else (lambda doc_id: where(entries[doc_id]))
-            hits = self._canned_search.search(query, None, limit, where=keep)
+            hits = self._canned_search.search(
+                query, None, limit, where=keep, highlight_matches=highlight_matches
+            )
             return [(entries[hit.doc_id], hit) for hit in hits]
 
     # ------------------------------------------------------------------ keeping current

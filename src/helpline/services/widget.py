@@ -41,7 +41,7 @@ from helpline.domain.enums import (
     Role,
 )
 from helpline.domain.sla.calendar import calendar_from_data
-from helpline.services import conversations, routing, routing_hooks
+from helpline.services import chat_messages, conversations, routing, routing_hooks
 from helpline.services.contacts import ContactIdentity, check_email, identify_contact
 from helpline.services.errors import NotFound, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
@@ -199,6 +199,7 @@ def widget_config(
         "attachments": {"max_bytes": max_bytes, "allowed_types": list(allowed_types)},
         "identity_verification": mode,
         "locales": list(LOCALES),
+        "faq_bot": _flag(inbox, "faq_bot", False),  # AI assist: the bot answers first
     }
 
 
@@ -448,6 +449,7 @@ def is_waiting(conversation: Conversation) -> bool:
         conversation.status == ConversationStatus.OPEN.value
         and conversation.assignee_id is None
         and conversation.channel == Channel.CHAT.value
+        and not conversation.bot_active  # the FAQ bot answers it first (AI assist)
     )
 
 
@@ -665,13 +667,7 @@ def _open_conversation(
     return conversation, routed
 
 
-def check_client_message_id(client_message_id: str) -> str:
-    value = client_message_id.strip()
-    if not value or len(value) > 64 or "\x00" in value:
-        raise ValidationFailed(
-            "client_message_id is 1 to 64 characters", {"field": "client_message_id"}
-        )
-    return value
+check_client_message_id = chat_messages.check_visitor_client_id
 
 
 def do_start_conversation(
@@ -719,6 +715,9 @@ def do_start_conversation(
         now=now,
     )
     db.commit()
+    from helpline.services import ai_assist  # AI assist: after the commit, never raises
+
+    ai_assist.after_customer_message(db, conversation.id, text=body, now=now)
     routing_hooks.route_after(db, routed, now=now)
     return conversation, True
 
@@ -734,17 +733,24 @@ def do_visitor_message(
     max_chars: int | None = None,
 ) -> conversations.PostedMessage:
     """The visitor writes in their own conversation; idempotent on the client id.
-    Locks the conversation (see conversations.do_post_contact_message)."""
-    client_id = check_client_message_id(client_message_id)
-    check_visitor_conversation(db, visitor, conversation_id)
-    return conversations.do_post_contact_message(
+    Locks the conversation (see `chat_messages`, which the WebSocket hub also uses
+    for many messages at once)."""
+    (outcome,) = chat_messages.do_post_chat_messages(
         db,
-        conversation_id,
-        body=body,
+        [
+            chat_messages.ChatPost(
+                conversation_id=conversation_id,
+                body=body,
+                client_message_id=client_message_id,
+                visitor=visitor,
+            )
+        ],
         now=now,
-        client_message_id=client_id,
         max_chars=max_chars,
     )
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 # ---------------------------------------------------------------- read state
@@ -965,6 +971,9 @@ def do_create_offline_ticket(
         now=now,
     )
     db.commit()
+    from helpline.services import ai_assist  # AI assist: after the commit, never raises
+
+    ai_assist.after_customer_message(db, conversation.id, text=body, now=now)
     routing_hooks.route_after(db, routed, now=now)
     return conversation, localised(
         inbox.settings.get("expected_reply"), DEFAULT_TEXTS["expected_reply"]

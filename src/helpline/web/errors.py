@@ -25,6 +25,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "origin_not_allowed": 403,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
+    "verification_required": 403,
+    "lookup_unavailable": 502,
 }
 
 HTTP_CODES: dict[int, str] = {

@@ -12,13 +12,31 @@ writers are serialised already (one server process only).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, String, and_, case, cast, exists, false, func, or_, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    join,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Contact, Conversation, Team, TeamMember, User
@@ -52,6 +70,7 @@ class WaitingRow:
     lifetime_value_cents: int
     orders_count: int
     priority_score: float
+    frustration: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +109,7 @@ _WAITING_COLUMNS = (
     Contact.lifetime_value_cents,
     Contact.orders_count,
     Conversation.priority_score,
+    Conversation.frustration,
 )
 
 _AGENT_COLUMNS = (
@@ -109,7 +129,11 @@ _AGENT_COLUMNS = (
 def waiting_clause() -> Any:
     """In the queue: open and nobody's (pending and on-hold conversations wait for
     the customer or a third party, not for an agent)."""
-    return (Conversation.status == OPEN) & Conversation.assignee_id.is_(None)
+    return (
+        (Conversation.status == OPEN)
+        & Conversation.assignee_id.is_(None)
+        & Conversation.bot_active.is_(False)  # the FAQ bot answers it (AI assist)
+    )
 
 
 def _waiting_select() -> Select[Any]:
@@ -133,22 +157,36 @@ def waiting_rows(
     round for a few agents who just got room needs (the periodic full round sees
     everything).
     """
-    query = _waiting_select()
-    if conversation_ids is not None:
-        if not conversation_ids:
-            return []
-        query = query.where(Conversation.id.in_(sorted(conversation_ids)))
+    if conversation_ids is not None and not conversation_ids:
+        return []
+    all_of_them, top_scores, oldest = _waiting_statements(conversation_ids is not None)
+    params: dict[str, Any] = {
+        "b_ids": sorted(conversation_ids) if conversation_ids is not None else [],
+        "b_best": best,
+    }
     if best is None:
-        rows = db.execute(query.order_by(Conversation.id)).all()
-        return [WaitingRow(*row) for row in rows]
-    top_scores = db.execute(
-        query.order_by(Conversation.priority_score.desc(), Conversation.id).limit(best)
-    ).all()
-    oldest = db.execute(
-        query.order_by(Conversation.waiting_since.asc().nulls_first(), Conversation.id).limit(best)
-    ).all()
-    unique = {row[0]: row for row in (*top_scores, *oldest)}
+        return [WaitingRow(*row) for row in db.execute(all_of_them, params).all()]
+    best_rows = db.execute(top_scores, params).all()
+    oldest_rows = db.execute(oldest, params).all()
+    unique = {row[0]: row for row in (*best_rows, *oldest_rows)}
     return [WaitingRow(*unique[key]) for key in sorted(unique)]
+
+
+@functools.lru_cache(maxsize=4)
+def _waiting_statements(by_ids: bool) -> tuple[Executable, Executable, Executable]:
+    """`waiting_rows`' statements, built once (building them cost more than running
+    the arrival's): every row, the best scores, the longest waiting."""
+    query = _waiting_select()
+    if by_ids:
+        query = query.where(Conversation.id.in_(bindparam("b_ids", expanding=True)))
+    limit = bindparam("b_best", type_=Integer)
+    return (
+        query.order_by(Conversation.id),
+        query.order_by(Conversation.priority_score.desc(), Conversation.id).limit(limit),
+        query.order_by(Conversation.waiting_since.asc().nulls_first(), Conversation.id).limit(
+            limit
+        ),
+    )
 
 
 def agent_rows(
@@ -183,41 +221,146 @@ def _like_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _needs_clause(needs: StaticNeeds) -> Any:
+@dataclass(frozen=True, slots=True)
+class _NeedsShape:
+    """Which parts of `StaticNeeds` a statement checks (its values are parameters)."""
+
+    team: bool
+    category: bool
+    category_teams: bool
+    language: bool
+
+
+def _needs_shape(needs: StaticNeeds) -> _NeedsShape:
+    return _NeedsShape(
+        team=needs.team_id is not None,
+        category=needs.team_id is None and needs.category is not None,
+        category_teams=bool(needs.category_team_ids),
+        language=needs.language is not None,
+    )
+
+
+def _needs_params(needs: StaticNeeds) -> dict[str, Any]:
+    return {
+        "b_tier": needs.tier,
+        "b_team": needs.team_id,
+        "b_skill": f'%"{_like_text(needs.category or "")}"%',
+        "b_category_teams": sorted(needs.category_team_ids),
+        "b_language": f'%"{_like_text(needs.language or "")}%',
+    }
+
+
+def _needs_clause(shape: _NeedsShape) -> Any:
     """Portable SQL for `StaticNeeds`: team membership, tier, the category in the
     agent's skills (their JSON text) or their teams', the language among theirs."""
-    conditions: list[Any] = [User.tier >= needs.tier]
-    if needs.team_id is not None:
+    conditions: list[Any] = [User.tier >= bindparam("b_tier")]
+    if shape.team:
         conditions.append(
-            exists().where(TeamMember.user_id == User.id, TeamMember.team_id == needs.team_id)
+            exists().where(TeamMember.user_id == User.id, TeamMember.team_id == bindparam("b_team"))
         )
-    elif needs.category is not None:
+    elif shape.category:
         skills = func.lower(cast(User.skills, String))
         no_skills = cast(User.skills, String) == "[]"
-        no_teams = ~exists().where(TeamMember.user_id == User.id)
+        # Uncorrelated IN lists: the database reads team_members once (a hashed
+        # subplan on PostgreSQL) instead of probing it twice per agent.
+        no_teams = User.id.not_in(select(TeamMember.user_id))
         by_team = (
-            exists().where(
-                TeamMember.user_id == User.id,
-                TeamMember.team_id.in_(sorted(needs.category_team_ids)),
+            User.id.in_(
+                select(TeamMember.user_id).where(
+                    TeamMember.team_id.in_(bindparam("b_category_teams", expanding=True))
+                )
             )
-            if needs.category_team_ids
+            if shape.category_teams
             else false()
         )
         conditions.append(
             or_(
-                skills.like(f'%"{_like_text(needs.category)}"%', escape="\\"),
+                skills.like(bindparam("b_skill"), escape="\\"),
                 and_(no_skills, or_(no_teams, by_team)),
             )
         )
-    if needs.language is not None:
+    if shape.language:
         languages = func.lower(cast(User.languages, String))
-        conditions.append(languages.like(f'%"{_like_text(needs.language)}%', escape="\\"))
+        conditions.append(languages.like(bindparam("b_language"), escape="\\"))
     return and_(*conditions)
 
 
 AgentOrder = Literal["load", "turn", "open_chats"]
 """The strategies' agent orders: least loaded, longest since their last
 assignment (round robin), fewest open chats; each then by last assignment and id."""
+
+
+@functools.lru_cache(maxsize=128)
+def _routable_statements(
+    postgres: bool,
+    *,
+    by_ids: bool,
+    with_also: bool,
+    order: AgentOrder | None,
+    limited: bool,
+    needs: _NeedsShape | None,
+) -> tuple[Executable | None, Executable]:
+    """The statements of `routable_agents` for one shape of call, built once (their
+    values are parameters): (previous agents or None, the agents with room)."""
+    # Each agent's load by index probes per candidate on (assignee_id, status),
+    # whatever the planner guesses about the other filters. PostgreSQL: one LATERAL
+    # probe gives both counts, once per agent (correlated scalar counts would be
+    # run again for the filter, the sort key and the output). SQLite has no
+    # LATERAL: two correlated counts.
+    open_of_agent = (Conversation.assignee_id == User.id) & (Conversation.status == OPEN)
+    is_email = Conversation.channel == Channel.EMAIL.value
+    source: Any = User
+    if postgres:
+        load = (
+            select(
+                func.count().filter(~is_email).label("chats"),
+                func.count().filter(is_email).label("emails"),
+            )
+            .where(open_of_agent)
+            .lateral("agent_load")
+        )
+        chats: Any = load.c.chats
+        emails: Any = load.c.emails
+        source = join(User, load, true())
+    else:
+        emails = select(func.count()).where(open_of_agent, is_email).scalar_subquery()
+        chats = select(func.count()).where(open_of_agent, ~is_email).scalar_subquery()
+    weight = bindparam("b_weight", type_=Float)
+    load_of = chats + emails * weight
+    has_room = load_of + bindparam("b_smallest", type_=Float) <= User.max_concurrent_chats + 1e-9
+    teams = (
+        select(func.aggregate_strings(cast(TeamMember.team_id, String), ","))
+        .where(TeamMember.user_id == User.id)
+        .scalar_subquery()
+    )
+    query: Any = (
+        select(*_AGENT_COLUMNS, chats, emails, teams)
+        .select_from(source)
+        .where(User.is_active.is_(True), User.status == AgentStatus.ONLINE.value)
+    )
+    if by_ids:
+        query = query.where(User.id.in_(bindparam("b_agent_ids", expanding=True)))
+    turn = User.last_assigned_at.asc().nulls_first()
+    keys: dict[str, list[Any]] = {
+        "load": [load_of, turn],
+        "turn": [turn],
+        "open_chats": [chats, turn],
+    }
+    ordered = [*keys[order], User.id] if order is not None else [User.id]
+    in_also = User.id.in_(bindparam("b_also", expanding=True))
+    previous = None
+    if limited and with_also:
+        # The previous agents come whatever their place in the order.
+        previous = query.where(in_also)
+    filtered = query.where(or_(has_room, in_also) if with_also else has_room)
+    if needs is not None:
+        filtered = filtered.where(_needs_clause(needs))
+    if limited:
+        filtered = filtered.where(~in_also) if with_also else filtered
+        filtered = filtered.order_by(*ordered).limit(bindparam("b_limit", type_=Integer))
+    else:
+        filtered = filtered.order_by(User.id)
+    return previous, filtered
 
 
 def routable_agents(
@@ -237,47 +380,28 @@ def routable_agents(
     strategy's order (the best eligible agent of a single arrival is among them
     whenever any of them is eligible); `needs` leaves out agents who cannot take the
     conversation anyway. No locks: the apply step counts again."""
-    # Each agent's load by two correlated counts: index probes per candidate on
-    # (assignee_id, status), whatever the planner guesses about the other filters.
     if agent_ids is not None and not agent_ids:
         return []
-    open_of_agent = (Conversation.assignee_id == User.id) & (Conversation.status == OPEN)
-    is_email = Conversation.channel == Channel.EMAIL.value
-    emails = select(func.count()).where(open_of_agent, is_email).scalar_subquery()
-    chats = select(func.count()).where(open_of_agent, ~is_email).scalar_subquery()
-    smallest = min(1.0, email_weight)
-    has_room = chats + emails * email_weight + smallest <= User.max_concurrent_chats + 1e-9
-    teams = (
-        select(func.aggregate_strings(cast(TeamMember.team_id, String), ","))
-        .where(TeamMember.user_id == User.id)
-        .scalar_subquery()
+    previous, filtered = _routable_statements(
+        is_postgres(db),
+        by_ids=agent_ids is not None,
+        with_also=bool(also),
+        order=order if limit is not None else None,
+        limited=limit is not None,
+        needs=_needs_shape(needs) if needs is not None else None,
     )
-    query = select(*_AGENT_COLUMNS, chats, emails, teams).where(
-        User.is_active.is_(True), User.status == AgentStatus.ONLINE.value
-    )
-    if agent_ids is not None:
-        query = query.where(User.id.in_(sorted(agent_ids)))
-    turn = User.last_assigned_at.asc().nulls_first()
-    keys: dict[str, list[Any]] = {
-        "load": [chats + emails * email_weight, turn],
-        "turn": [turn],
-        "open_chats": [chats, turn],
+    params: dict[str, Any] = {
+        "b_weight": email_weight,
+        "b_smallest": min(1.0, email_weight),
+        "b_agent_ids": sorted(agent_ids) if agent_ids is not None else [],
+        "b_also": sorted(also),
+        "b_limit": limit,
+        **(_needs_params(needs) if needs is not None else {}),
     }
-    ordered = [*keys[order], User.id] if order is not None else [User.id]
     result: list[tuple[AgentRow, int, int, set[int]]] = []
-    if limit is not None and also:
-        # The previous agents come whatever their place in the order.
-        previous = query.where(User.id.in_(sorted(also)))
-        result.extend(_with_load(row) for row in db.execute(previous))
-    filtered = query.where(or_(has_room, User.id.in_(sorted(also))) if also else has_room)
-    if needs is not None:
-        filtered = filtered.where(_needs_clause(needs))
-    if limit is not None:
-        filtered = filtered.where(User.id.not_in(sorted(also))) if also else filtered
-        filtered = filtered.order_by(*ordered).limit(limit)
-    else:
-        filtered = filtered.order_by(User.id)
-    result.extend(_with_load(row) for row in db.execute(filtered))
+    if previous is not None:
+        result.extend(_with_load(row) for row in db.execute(previous, params))
+    result.extend(_with_load(row) for row in db.execute(filtered, params))
     return result
 
 
@@ -315,21 +439,28 @@ def open_loads(db: Session, agent_ids: Collection[int] | None = None) -> dict[in
     Called again under the agents' row locks before an assignment is written, so
     the cap is checked against what is really committed.
     """
+    if agent_ids is not None and not agent_ids:
+        return {}
+    query = _loads_statement(agent_ids is not None)
+    params = {"b_ids": sorted(agent_ids) if agent_ids is not None else []}
+    loads: dict[int, tuple[int, int]] = {}
+    for agent_id, total, emails in db.execute(query, params):
+        emails = int(emails or 0)
+        loads[int(agent_id)] = (int(total) - emails, emails)
+    return loads
+
+
+@functools.lru_cache(maxsize=2)
+def _loads_statement(by_ids: bool) -> Executable:
     is_email = case((Conversation.channel == Channel.EMAIL.value, 1), else_=0)
     query = (
         select(Conversation.assignee_id, func.count(), func.sum(is_email))
         .where(Conversation.status == OPEN, Conversation.assignee_id.is_not(None))
         .group_by(Conversation.assignee_id)
     )
-    if agent_ids is not None:
-        if not agent_ids:
-            return {}
-        query = query.where(Conversation.assignee_id.in_(sorted(agent_ids)))
-    loads: dict[int, tuple[int, int]] = {}
-    for agent_id, total, emails in db.execute(query):
-        emails = int(emails or 0)
-        loads[int(agent_id)] = (int(total) - emails, emails)
-    return loads
+    if by_ids:
+        query = query.where(Conversation.assignee_id.in_(bindparam("b_ids", expanding=True)))
+    return query
 
 
 # -- locks ---------------------------------------------------------------------------------
@@ -345,16 +476,20 @@ def lock_agents(db: Session, agent_ids: Iterable[int]) -> dict[int, User]:
     ids = sorted(set(agent_ids))
     if not ids:
         return {}
+    query = _lock_agents_statement(is_postgres(db))
+    return {user.id: user for user in db.scalars(query, {"b_ids": ids})}
+
+
+@functools.lru_cache(maxsize=2)
+def _lock_agents_statement(postgres: bool) -> Executable:
     # populate_existing: a user already in this session is refreshed from the locked row.
     query = (
         select(User)
-        .where(User.id.in_(ids))
+        .where(User.id.in_(bindparam("b_ids", expanding=True)))
         .order_by(User.id)
         .execution_options(populate_existing=True)
     )
-    if is_postgres(db):
-        query = query.with_for_update()
-    return {user.id: user for user in db.scalars(query)}
+    return query.with_for_update() if postgres else query
 
 
 def lock_conversation_row(db: Session, conversation_id: int) -> Conversation | None:
@@ -380,14 +515,18 @@ def claim_waiting(db: Session, conversation_ids: Iterable[int]) -> dict[int, Con
     ids = sorted(set(conversation_ids))
     if not ids:
         return {}
+    query = _claim_waiting_statement(is_postgres(db))
+    return {conversation.id: conversation for conversation in db.scalars(query, {"b_ids": ids})}
+
+
+@functools.lru_cache(maxsize=2)
+def _claim_waiting_statement(postgres: bool) -> Executable:
     query = (
         select(Conversation)
-        .where(Conversation.id.in_(ids), waiting_clause())
+        .where(Conversation.id.in_(bindparam("b_ids", expanding=True)), waiting_clause())
         .execution_options(populate_existing=True)
     )
-    if is_postgres(db):
-        query = query.with_for_update(skip_locked=True)
-    return {conversation.id: conversation for conversation in db.scalars(query)}
+    return query.with_for_update(skip_locked=True) if postgres else query
 
 
 def claim_assigned(

@@ -53,6 +53,8 @@ class QueuedConversation:
     """The agent who last served this contact: the sticky preference."""
     excluded_agent_ids: frozenset[int] = frozenset()
     """Agents who let it go unanswered; it is not offered to them again."""
+    frustration: float = 0.0
+    """How frustrated the customer sounds, 0..1 (AI assist); raises the score."""
 
     def __post_init__(self) -> None:
         _require_aware(self.waiting_since, "waiting_since")

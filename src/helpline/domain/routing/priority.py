@@ -81,6 +81,10 @@ class PriorityWeights:
     """... to this many at the deadline."""
     sla_overdue_points: float = 30.0
     """Points once the first-response deadline has passed."""
+    frustration_points: float = 20.0
+    """Points for a customer who sounds fully frustrated (score 1.0), in proportion ..."""
+    frustration_threshold: float = 0.35
+    """... from this frustration score on (below it: calm enough, no points)."""
 
     def __post_init__(self) -> None:
         if self.waiting_points_per_minute <= 0:
@@ -170,6 +174,11 @@ def score_conversation(
         add(f"large order {waiting.order_value_cents / 100:,.0f}", weights.large_order_points)
     if waiting.first_time_customer:
         add("first-time customer", weights.first_time_points)
+    if waiting.frustration >= weights.frustration_threshold:
+        add(
+            f"frustrated customer ({waiting.frustration:.2f})",
+            weights.frustration_points * waiting.frustration,
+        )
 
     waited = (now - waiting.waiting_since).total_seconds()
     if waited > 0:

@@ -31,7 +31,7 @@ from helpline.adapters.db.models import Attachment, Contact, Inbox
 from helpline.adapters.storage import LocalStorage, read_chunks
 from helpline.domain.enums import MessageKind
 from helpline.services import attachments as files
-from helpline.services import visitors, widget
+from helpline.services import self_service, visitors, widget
 from helpline.services.conversations import access_conversation, message_payload
 from helpline.services.errors import AuthenticationFailed, NotFound
 from helpline.services.visitors import Visitor, VisitorLimits
@@ -152,9 +152,10 @@ def get_config(
     """The inbox's widget texts, pre-chat form, topics, limits and whether an agent
     is online now."""
     limits = files.attachment_limits(inbox.settings, settings)
-    return widget.widget_config(
+    config = widget.widget_config(
         db, inbox, now=now, max_bytes=limits.max_bytes, allowed_types=limits.allowed_types
     )
+    return {**config, **self_service.widget_help_config(db, inbox)}
 
 
 @router.post("/sessions", response_model=SessionPublic)

@@ -9,29 +9,34 @@ or shows the form again with what was wrong next to what was typed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
-from helpline.adapters.db.models import Team, User
-from helpline.domain.enums import Channel, Plan, Priority, Role
-from helpline.domain.errors import DomainError
+from helpline.adapters.db.models import Team
+from helpline.domain.enums import Channel, Plan, Priority
 from helpline.domain.routing import Strategy
 from helpline.domain.sla.calendar import WEEKDAYS
 from helpline.services import escalation, routing, sla
-from helpline.services.errors import NotFound
 from helpline.web.deps import AppSettings, DbSession, Now, client_ip
-from helpline.web.pages.rendering import page_headers, render
-from helpline.web.pages.security import PageCaller, PageFormUser, PageUser, set_flash
+from helpline.web.pages.admin_forms import (
+    add_list_pages,
+    admin_context,
+    admin_of,
+    attempt,
+    done,
+    find,
+    form_text,
+)
+from helpline.web.pages.rendering import Form, forbidden_page, render, valid_id
+from helpline.web.pages.security import PageCaller, PageFormUser, PageUser
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-MAX_ID = 2**31 - 1
 STRATEGY_LABELS = {
     Strategy.PRIORITY: "Priority (urgent and valuable first)",
     Strategy.FIFO: "First come, first served",
@@ -57,20 +62,8 @@ WEIGHT_LABELS = {
 TRIGGER_LABELS = escalation.TRIGGERS
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
-
-
-def _text(form: Mapping[str, Any], name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _optional_number(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> float | None:
-    raw = _text(form, name)
+    raw = form_text(form, name)
     if not raw:
         return None
     try:
@@ -85,7 +78,7 @@ def _optional_number(form: Mapping[str, Any], name: str, errors: dict[str, str])
 
 
 def _optional_int(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> int | None:
-    raw = _text(form, name)
+    raw = form_text(form, name)
     if not raw:
         return None
     if not raw.lstrip("-").isdigit() or len(raw) > 12:
@@ -95,7 +88,7 @@ def _optional_int(form: Mapping[str, Any], name: str, errors: dict[str, str]) ->
 
 
 def _choice(form: Mapping[str, Any], name: str, choices: type[Any], errors: dict[str, str]) -> Any:
-    raw = _text(form, name)
+    raw = form_text(form, name)
     if not raw:
         return None
     if raw not in choices._value2member_map_:
@@ -105,65 +98,12 @@ def _choice(form: Mapping[str, Any], name: str, choices: type[Any], errors: dict
 
 
 def _forbidden(request: Request, caller: PageCaller) -> HTMLResponse:
-    return render(
+    return forbidden_page(
         request,
-        "error.html",
-        {
-            "title": "Admins only",
-            "caller": caller,
-            "csrf_token": caller.csrf_token,
-            "heading": "Admins only",
-            "message": "Routing, SLA and escalation settings are changed by admins.",
-        },
-        status_code=403,
+        caller,
+        "Admins only",
+        "Routing, SLA and escalation settings are changed by admins.",
     )
-
-
-def _admin(db: Session, caller: PageCaller) -> User | None:
-    user = db.get(User, caller.viewer.user_id)
-    return user if user is not None and user.role == Role.ADMIN.value else None
-
-
-def _done(request: Request, settings: AppSettings, location: str, text: str) -> Response:
-    response = RedirectResponse(location, status_code=303)
-    set_flash(response, request, "success", text, settings)
-    return page_headers(response)
-
-
-def _context(caller: PageCaller, title: str, section: str, **values: Any) -> dict[str, Any]:
-    return {
-        "title": title,
-        "nav": "admin",
-        "caller": caller,
-        "csrf_token": caller.csrf_token,
-        "section": section,
-        "sections": [
-            ("routing", "Routing", "/admin/routing"),
-            ("sla", "SLA policies", "/admin/sla"),
-            ("calendars", "Business hours", "/admin/calendars"),
-            ("rules", "Escalation rules", "/admin/rules"),
-        ],
-        **values,
-    }
-
-
-def _error_of(exc: DomainError) -> tuple[str, str]:
-    field = exc.details.get("field") if isinstance(exc.details, dict) else None
-    text = exc.message[:1].upper() + exc.message[1:]
-    return (str(field) if field else "form", text)
-
-
-def _attempt(action: Callable[[], object], errors: dict[str, str]) -> bool:
-    """Run one service call; a refusal becomes a message on the form."""
-    if errors:
-        return False
-    try:
-        action()
-    except DomainError as exc:
-        field, text = _error_of(exc)
-        errors[field.split(".")[0]] = text
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- routing settings
@@ -183,7 +123,7 @@ def _routing_page(
     weights = view.effective.weights
     values = {name: getattr(weights, name) for name in WEIGHT_LABELS}
     plan_points = {plan.value: weights.plan_points.get(plan, 0.0) for plan in Plan}
-    context = _context(
+    context = admin_context(
         caller,
         "Routing settings",
         "routing",
@@ -203,7 +143,7 @@ def _routing_page(
 def routing_page(
     request: Request, caller: PageUser, db: DbSession, settings: AppSettings
 ) -> Response:
-    if _admin(db, caller) is None:
+    if admin_of(db, caller) is None:
         return _forbidden(request, caller)
     return _routing_page(request, db, caller, settings)
 
@@ -217,7 +157,7 @@ def routing_global_submit(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
@@ -241,13 +181,13 @@ def routing_global_submit(
         "answer_timeout_seconds": _optional_number(form, "answer_timeout_seconds", errors),
         "tier2_team_id": tier2 if tier2 else None,
     }
-    if _attempt(
+    if attempt(
         lambda: routing.do_update_global_settings(
             db, admin, now=now, ip=client_ip(request), settings=settings, **values
         ),
         errors,
     ):
-        return _done(request, settings, "/admin/routing", "Routing settings saved.")
+        return done(request, settings, "/admin/routing", "Routing settings saved.")
     db.rollback()
     return _routing_page(
         request, db, caller, settings, errors=errors, form=dict(form), status_code=422
@@ -265,10 +205,10 @@ def routing_scope_submit(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
-    if scope not in ("inboxes", "teams") or not 1 <= scope_id <= MAX_ID:
+    if scope not in ("inboxes", "teams") or not valid_id(scope_id):
         return _routing_page(request, db, caller, settings, status_code=404)
     errors: dict[str, str] = {}
     prefix = f"{scope}_{scope_id}_"
@@ -291,8 +231,8 @@ def routing_scope_submit(
         )
 
     scoped: dict[str, str] = {}
-    if _attempt(save, scoped):
-        return _done(request, settings, "/admin/routing", "Routing settings saved.")
+    if attempt(save, scoped):
+        return done(request, settings, "/admin/routing", "Routing settings saved.")
     db.rollback()
     errors.update({prefix + key: text for key, text in scoped.items()})
     return _routing_page(
@@ -315,7 +255,7 @@ def _calendar_form(form: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
     ("09:00-12:00, 13:00-17:00"), holidays one per line."""
     weekly: dict[str, list[list[str]]] = {}
     for day in WEEKDAYS:
-        raw = _text(form, f"hours_{day}")
+        raw = form_text(form, f"hours_{day}")
         if not raw:
             continue
         intervals = []
@@ -326,9 +266,9 @@ def _calendar_form(form: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
                 break
             intervals.append([start.strip(), end.strip()])
         weekly[day] = intervals
-    holidays = [line.strip() for line in _text(form, "holidays").splitlines() if line.strip()]
+    holidays = [line.strip() for line in form_text(form, "holidays").splitlines() if line.strip()]
     return {
-        "time_zone": _text(form, "time_zone") or "UTC",
+        "time_zone": form_text(form, "time_zone") or "UTC",
         "weekly_hours": weekly,
         "holidays": holidays,
     }
@@ -351,7 +291,7 @@ def _calendars_page(
             "holidays": "\n".join(editing.data.get("holidays", [])),
             **{f"hours_{day}": text for day, text in _hours_text(editing.data).items()},
         }
-    context = _context(
+    context = admin_context(
         caller,
         "Business hours",
         "calendars",
@@ -365,24 +305,13 @@ def _calendars_page(
     return render(request, "admin/calendars.html", context, status_code=status_code)
 
 
-@router.get("/calendars", response_class=HTMLResponse)
-def calendars_page(request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    return _calendars_page(request, db, caller)
-
-
-@router.get("/calendars/{calendar_id}", response_class=HTMLResponse)
-def calendar_page(calendar_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    try:
-        calendar = sla.access_calendar(db, calendar_id) if 1 <= calendar_id <= MAX_ID else None
-    except NotFound:
-        calendar = None
-    if calendar is None:
-        return _calendars_page(request, db, caller, status_code=404)
-    return _calendars_page(request, db, caller, editing=calendar)
+add_list_pages(
+    router,
+    "/calendars",
+    _calendars_page,
+    lambda db, caller, i: sla.access_calendar(db, i),
+    _forbidden,
+)
 
 
 @router.post("/calendars")
@@ -396,20 +325,17 @@ def calendar_submit(
     settings: AppSettings,
     calendar_id: int | None = None,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
     data = _calendar_form(form, errors)
-    name = _text(form, "name")
+    name = form_text(form, "name")
     if not name:
         errors["name"] = "Give the calendar a name."
     editing = None
     if calendar_id is not None:
-        try:
-            editing = sla.access_calendar(db, calendar_id) if 1 <= calendar_id <= MAX_ID else None
-        except NotFound:
-            editing = None
+        editing = find(lambda i: sla.access_calendar(db, i), calendar_id)
         if editing is None:
             return _calendars_page(request, db, caller, status_code=404)
 
@@ -422,8 +348,8 @@ def calendar_submit(
             db, admin, calendar_id, name=name, data=data, now=now, ip=client_ip(request)
         )
 
-    if _attempt(save, errors):
-        return _done(request, settings, "/admin/calendars", f"Calendar “{name}” saved.")
+    if attempt(save, errors):
+        return done(request, settings, "/admin/calendars", f"Calendar “{name}” saved.")
     db.rollback()
     if "calendar" in errors:
         errors["weekly_hours"] = errors.pop("calendar")
@@ -441,15 +367,15 @@ def calendar_delete(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
-    if _attempt(
+    if attempt(
         lambda: sla.do_delete_calendar(db, admin, calendar_id, now=now, ip=client_ip(request)),
         errors,
     ):
-        return _done(request, settings, "/admin/calendars", "Calendar deleted.")
+        return done(request, settings, "/admin/calendars", "Calendar deleted.")
     db.rollback()
     return _calendars_page(request, db, caller, errors=errors, status_code=409)
 
@@ -485,7 +411,7 @@ def _policies_page(
 ) -> HTMLResponse:
     if form is None:
         form = _policy_form_values(editing) if editing is not None else {"active": "on"}
-    context = _context(
+    context = admin_context(
         caller,
         "SLA policies",
         "sla",
@@ -501,24 +427,9 @@ def _policies_page(
     return render(request, "admin/sla.html", context, status_code=status_code)
 
 
-@router.get("/sla", response_class=HTMLResponse)
-def policies_page(request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    return _policies_page(request, db, caller)
-
-
-@router.get("/sla/{policy_id}", response_class=HTMLResponse)
-def policy_page(policy_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    try:
-        policy = sla.access_policy(db, policy_id) if 1 <= policy_id <= MAX_ID else None
-    except NotFound:
-        policy = None
-    if policy is None:
-        return _policies_page(request, db, caller, status_code=404)
-    return _policies_page(request, db, caller, editing=policy)
+add_list_pages(
+    router, "/sla", _policies_page, lambda db, caller, i: sla.access_policy(db, i), _forbidden
+)
 
 
 @router.post("/sla")
@@ -532,15 +443,12 @@ def policy_submit(
     settings: AppSettings,
     policy_id: int | None = None,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     editing = None
     if policy_id is not None:
-        try:
-            editing = sla.access_policy(db, policy_id) if 1 <= policy_id <= MAX_ID else None
-        except NotFound:
-            editing = None
+        editing = find(lambda i: sla.access_policy(db, i), policy_id)
         if editing is None:
             return _policies_page(request, db, caller, status_code=404)
     errors: dict[str, str] = {}
@@ -550,23 +458,23 @@ def policy_submit(
     }
     calendar_id = _optional_int(form, "calendar_id", errors)
     values = sla.PolicyInput(
-        name=_text(form, "name"),
+        name=form_text(form, "name"),
         position=_optional_int(form, "position", errors) or 0,
         match_priority=_choice(form, "match_priority", Priority, errors),
-        match_category=_text(form, "match_category") or None,
+        match_category=form_text(form, "match_category") or None,
         match_plan=_choice(form, "match_plan", Plan, errors),
         match_channel=_choice(form, "match_channel", Channel, errors),
         calendar_id=calendar_id or None,
-        active=_text(form, "active") == "on",
+        active=form_text(form, "active") == "on",
         **minutes,
     )
-    if _attempt(
+    if attempt(
         lambda: sla.do_save_policy(
             db, admin, values, policy_id=policy_id, now=now, ip=client_ip(request)
         ),
         errors,
     ):
-        return _done(request, settings, "/admin/sla", f"SLA policy “{values.name}” saved.")
+        return done(request, settings, "/admin/sla", f"SLA policy “{values.name}” saved.")
     db.rollback()
     return _policies_page(
         request, db, caller, editing=editing, errors=errors, form=dict(form), status_code=422
@@ -582,14 +490,14 @@ def policy_delete(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
-    if _attempt(
+    if attempt(
         lambda: sla.do_delete_policy(db, admin, policy_id, now=now, ip=client_ip(request)), errors
     ):
-        return _done(request, settings, "/admin/sla", "SLA policy deleted.")
+        return done(request, settings, "/admin/sla", "SLA policy deleted.")
     db.rollback()
     return _policies_page(request, db, caller, errors=errors, status_code=404)
 
@@ -631,7 +539,7 @@ def _rules_page(
                 "active": "on",
             }
         )
-    context = _context(
+    context = admin_context(
         caller,
         "Escalation rules",
         "rules",
@@ -647,28 +555,13 @@ def _rules_page(
     return render(request, "admin/rules.html", context, status_code=status_code)
 
 
-@router.get("/rules", response_class=HTMLResponse)
-def rules_page(request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    return _rules_page(request, db, caller)
-
-
-@router.get("/rules/{rule_id}", response_class=HTMLResponse)
-def rule_page(rule_id: int, request: Request, caller: PageUser, db: DbSession) -> Response:
-    if _admin(db, caller) is None:
-        return _forbidden(request, caller)
-    try:
-        rule = escalation.access_rule(db, rule_id) if 1 <= rule_id <= MAX_ID else None
-    except NotFound:
-        rule = None
-    if rule is None:
-        return _rules_page(request, db, caller, status_code=404)
-    return _rules_page(request, db, caller, editing=rule)
+add_list_pages(
+    router, "/rules", _rules_page, lambda db, caller, i: escalation.access_rule(db, i), _forbidden
+)
 
 
 def _json_field(form: Mapping[str, Any], name: str, errors: dict[str, str]) -> Any:
-    raw = _text(form, name)
+    raw = form_text(form, name)
     if len(raw) > escalation.MAX_RULE_BYTES:
         errors[name] = "This is too long."
         return []
@@ -694,14 +587,14 @@ def rules_builtin_submit(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
     tier2 = _optional_int(form, "tier2_team_id", errors)
     security = _optional_int(form, "security_team_id", errors)
     minutes = _optional_number(form, "tier1_minutes", errors) or 30.0
-    if _attempt(
+    if attempt(
         lambda: escalation.do_install_builtin_rules(
             db,
             admin,
@@ -713,7 +606,7 @@ def rules_builtin_submit(
         ),
         errors,
     ):
-        return _done(request, settings, "/admin/rules", "Built-in rules installed.")
+        return done(request, settings, "/admin/rules", "Built-in rules installed.")
     db.rollback()
     return _rules_page(request, db, caller, errors=errors, status_code=422)
 
@@ -729,34 +622,31 @@ def rule_submit(
     settings: AppSettings,
     rule_id: int | None = None,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     editing = None
     if rule_id is not None:
-        try:
-            editing = escalation.access_rule(db, rule_id) if 1 <= rule_id <= MAX_ID else None
-        except NotFound:
-            editing = None
+        editing = find(lambda i: escalation.access_rule(db, i), rule_id)
         if editing is None:
             return _rules_page(request, db, caller, status_code=404)
     errors: dict[str, str] = {}
     values = escalation.RuleInput(
-        name=_text(form, "name"),
-        kind=_text(form, "kind") or "escalation",
-        trigger=_text(form, "trigger") or "conversation_updated",
+        name=form_text(form, "name"),
+        kind=form_text(form, "kind") or "escalation",
+        trigger=form_text(form, "trigger") or "conversation_updated",
         conditions=_json_field(form, "conditions", errors),
         actions=_json_field(form, "actions", errors),
         position=_optional_int(form, "position", errors) or 0,
-        active=_text(form, "active") == "on",
+        active=form_text(form, "active") == "on",
     )
-    if _attempt(
+    if attempt(
         lambda: escalation.do_save_rule(
             db, admin, values, rule_id=rule_id, now=now, ip=client_ip(request)
         ),
         errors,
     ):
-        return _done(request, settings, "/admin/rules", f"Rule “{values.name}” saved.")
+        return done(request, settings, "/admin/rules", f"Rule “{values.name}” saved.")
     db.rollback()
     return _rules_page(
         request, db, caller, editing=editing, errors=errors, form=dict(form), status_code=422
@@ -772,14 +662,14 @@ def rule_delete(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    admin = _admin(db, caller)
+    admin = admin_of(db, caller)
     if admin is None:
         return _forbidden(request, caller)
     errors: dict[str, str] = {}
-    if _attempt(
+    if attempt(
         lambda: escalation.do_delete_rule(db, admin, rule_id, now=now, ip=client_ip(request)),
         errors,
     ):
-        return _done(request, settings, "/admin/rules", "Rule deleted.")
+        return done(request, settings, "/admin/rules", "Rule deleted.")
     db.rollback()
     return _rules_page(request, db, caller, errors=errors, status_code=404)

@@ -7,12 +7,13 @@ with problems is shown again with them, template problems with line and column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,12 +27,18 @@ from helpline.services.errors import NotFound, ValidationFailed
 from helpline.settings import Settings
 from helpline.web.api.articles import KnowledgeDb
 from helpline.web.deps import AppSettings, Now
-from helpline.web.pages.rendering import page_headers, render
-from helpline.web.pages.security import FlashKind, PageCaller, PageFormUser, PageUser, set_flash
+from helpline.web.pages.rendering import (
+    error_page,
+    page_headers,
+    page_id,
+    redirect_with_flash,
+    render,
+    sentence,
+)
+from helpline.web.pages.security import PageCaller, PageFormUser, PageUser
 
 router = APIRouter(include_in_schema=False)
 
-MAX_ID = 2**31 - 1
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 SCOPE_LABELS = {"personal": "Personal", "team": "Team", "shared": "Shared"}
 STALE_LABELS = {
@@ -53,39 +60,17 @@ ACTION_LABELS = {
 # ---------------------------------------------------------------- helpers
 
 
-def _response_id(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_ID else None
-
-
 def _common(caller: PageCaller, title: str) -> dict[str, Any]:
     return {"title": title, "nav": "canned", "caller": caller, "csrf_token": caller.csrf_token}
 
 
-def _redirect(
-    request: Request, settings: Settings, location: str, kind: FlashKind, text: str
-) -> Response:
-    response = RedirectResponse(location, status_code=303)
-    set_flash(response, request, kind, text, settings)
-    return page_headers(response)
-
-
-def _message(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
-
-
 def _not_found(request: Request, caller: PageCaller) -> HTMLResponse:
-    return render(
+    return error_page(
         request,
-        "error.html",
-        {
-            **_common(caller, "Not found"),
-            "heading": "Canned response not found",
-            "message": "It does not exist, or it is someone else's personal response.",
-        },
+        _common(caller, "Not found"),
         status_code=404,
+        heading="Canned response not found",
+        message="It does not exist, or it is someone else's personal response.",
     )
 
 
@@ -272,18 +257,19 @@ Short = Annotated[str, Form(max_length=300)]
 
 
 def _submitted(
-    shortcut: str,
-    title: str,
-    body: str,
-    language: str,
-    scope: str,
-    team_id: str,
-    urgency: list[str],
-    topic: str,
-    customer_type: str,
-    article: str,
-    draft: str,
+    shortcut: Short = "",
+    title: Short = "",
+    body: Text = "",
+    language: Short = "en",
+    scope: Short = "personal",
+    team_id: Short = "",
+    urgency: Annotated[list[str] | None, Form()] = None,
+    topic: Short = "",
+    customer_type: Short = "",
+    article: Short = "",
+    draft: Short = "",
 ) -> dict[str, Any]:
+    """The editor's fields as typed (shown again when the form is refused)."""
     return {
         "shortcut": shortcut,
         "title": title,
@@ -291,12 +277,15 @@ def _submitted(
         "language": language or "en",
         "scope": scope or "personal",
         "team_id": team_id,
-        "urgency": urgency,
+        "urgency": urgency or [],
         "topic": topic,
         "customer_type": customer_type,
         "article": article,
         "draft": draft == "yes",
     }
+
+
+CannedForm = Annotated[dict[str, Any], Depends(_submitted)]
 
 
 def _article_id(db: Session, slug: str) -> int | None:
@@ -316,7 +305,28 @@ def canned_new(request: Request, caller: PageUser, db: KnowledgeDb) -> Response:
 
 def _failed(exc: DomainError) -> tuple[str, list[dict[str, Any]]]:
     issues = exc.details.get("issues")
-    return _message(exc.message), list(issues) if isinstance(issues, list) else []
+    return sentence(exc.message), list(issues) if isinstance(issues, list) else []
+
+
+def _fields(db: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """The submitted form as the canned service takes it; raises ValidationFailed for
+    bad tags or an unknown article."""
+    team_id: str = values["team_id"]
+    return {
+        "shortcut": values["shortcut"],
+        "title": values["title"],
+        "body": values["body"],
+        "language": values["language"],
+        "scope": values["scope"],
+        "team_id": int(team_id) if team_id.isdigit() else None,
+        "tags": canned_service.check_tags(
+            urgency=values["urgency"],
+            topic=_split(values["topic"]),
+            customer=_split(values["customer_type"]),
+        ),
+        "article_id": _article_id(db, values["article"]),
+        "draft": values["draft"],
+    }
 
 
 @router.post("/canned/new", response_class=HTMLResponse)
@@ -326,49 +336,11 @@ def canned_create(
     db: KnowledgeDb,
     now: Now,
     settings: AppSettings,
-    shortcut: Short = "",
-    title: Short = "",
-    body: Text = "",
-    language: Short = "en",
-    scope: Short = "personal",
-    team_id: Short = "",
-    urgency: Annotated[list[str] | None, Form()] = None,
-    topic: Short = "",
-    customer_type: Short = "",
-    article: Short = "",
-    draft: Short = "",
+    values: CannedForm,
 ) -> Response:
-    values = _submitted(
-        shortcut,
-        title,
-        body,
-        language,
-        scope,
-        team_id,
-        urgency or [],
-        topic,
-        customer_type,
-        article,
-        draft,
-    )
     try:
         response = canned_service.do_create_canned(
-            db,
-            caller.viewer,
-            canned_service.CannedInput(
-                shortcut=shortcut,
-                title=title,
-                body=body,
-                language=values["language"],
-                scope=values["scope"],
-                team_id=int(team_id) if team_id.isdigit() else None,
-                tags=canned_service.check_tags(
-                    urgency=urgency or [], topic=_split(topic), customer=_split(customer_type)
-                ),
-                article_id=_article_id(db, article),
-                draft=values["draft"],
-            ),
-            now=now,
+            db, caller.viewer, canned_service.CannedInput(**_fields(db, values)), now=now
         )
     except DomainError as exc:
         db.rollback()
@@ -383,7 +355,7 @@ def canned_create(
             issues=issues,
             status_code=422,
         )
-    return _redirect(
+    return redirect_with_flash(
         request, settings, f"/canned/{response.id}", "success", f"/{response.shortcut} saved."
     )
 
@@ -443,15 +415,12 @@ def canned_maintenance(
 ) -> Response:
     viewer = caller.viewer
     if not viewer.is_supervisor_or_admin:
-        return render(
+        return error_page(
             request,
-            "error.html",
-            {
-                **_common(caller, "Supervisors only"),
-                "heading": "For supervisors and admins",
-                "message": "Ask a supervisor to review team and shared responses.",
-            },
+            _common(caller, "Supervisors only"),
             status_code=403,
+            heading="For supervisors and admins",
+            message="Ask a supervisor to review team and shared responses.",
         )
     report = canned_service.maintenance_report(
         db, viewer, now=now, review_days=settings.canned_review_days
@@ -478,7 +447,7 @@ def canned_show(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    response_id = _response_id(response_ref)
+    response_id = page_id(response_ref)
     if response_id is None:
         return _not_found(request, caller)
     try:
@@ -496,48 +465,13 @@ def canned_update(
     db: KnowledgeDb,
     now: Now,
     settings: AppSettings,
-    shortcut: Short = "",
-    title: Short = "",
-    body: Text = "",
-    language: Short = "en",
-    scope: Short = "personal",
-    team_id: Short = "",
-    urgency: Annotated[list[str] | None, Form()] = None,
-    topic: Short = "",
-    customer_type: Short = "",
-    article: Short = "",
-    draft: Short = "",
+    values: CannedForm,
 ) -> Response:
-    response_id = _response_id(response_ref)
+    response_id = page_id(response_ref)
     if response_id is None:
         return _not_found(request, caller)
-    values = _submitted(
-        shortcut,
-        title,
-        body,
-        language,
-        scope,
-        team_id,
-        urgency or [],
-        topic,
-        customer_type,
-        article,
-        draft,
-    )
     try:
-        changes: dict[str, Any] = {
-            "shortcut": shortcut,
-            "title": title,
-            "body": body,
-            "language": values["language"],
-            "scope": values["scope"],
-            "team_id": int(team_id) if team_id.isdigit() else None,
-            "tags": canned_service.check_tags(
-                urgency=urgency or [], topic=_split(topic), customer=_split(customer_type)
-            ),
-            "article_id": _article_id(db, article),
-            "draft": values["draft"],
-        }
+        changes = _fields(db, values)
         updated = canned_service.do_update_canned(db, caller.viewer, response_id, changes, now=now)
     except NotFound:
         db.rollback()
@@ -558,7 +492,7 @@ def canned_update(
             issues=issues,
             status_code=422 if isinstance(exc, ValidationFailed) else 409,
         )
-    return _redirect(
+    return redirect_with_flash(
         request, settings, f"/canned/{updated.id}", "success", f"/{updated.shortcut} saved."
     )
 
@@ -572,7 +506,7 @@ def _act(
     action: str,
     now: datetime,
 ) -> Response:
-    response_id = _response_id(response_ref)
+    response_id = page_id(response_ref)
     if response_id is None:
         return _not_found(request, caller)
     location = f"/canned/{response_id}"
@@ -589,44 +523,28 @@ def _act(
     except NotFound:
         return _not_found(request, caller)
     except DomainError as exc:
-        return _redirect(request, settings, location, "error", _message(exc.message))
-    return _redirect(request, settings, location, "success", done)
+        return redirect_with_flash(request, settings, location, "error", sentence(exc.message))
+    return redirect_with_flash(request, settings, location, "success", done)
 
 
-@router.post("/canned/{response_ref}/archive")
-def canned_archive(
-    response_ref: str,
-    request: Request,
-    caller: PageFormUser,
-    db: KnowledgeDb,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    return _act(request, caller, db, settings, response_ref, "archive", now)
+def _action_route(action: str) -> Callable[..., Response]:
+    """The route for one of the Archive, Restore and Reviewed buttons."""
+
+    def route(
+        response_ref: str,
+        request: Request,
+        caller: PageFormUser,
+        db: KnowledgeDb,
+        now: Now,
+        settings: AppSettings,
+    ) -> Response:
+        return _act(request, caller, db, settings, response_ref, action, now)
+
+    return route
 
 
-@router.post("/canned/{response_ref}/restore")
-def canned_restore(
-    response_ref: str,
-    request: Request,
-    caller: PageFormUser,
-    db: KnowledgeDb,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    return _act(request, caller, db, settings, response_ref, "restore", now)
-
-
-@router.post("/canned/{response_ref}/review")
-def canned_review(
-    response_ref: str,
-    request: Request,
-    caller: PageFormUser,
-    db: KnowledgeDb,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    return _act(request, caller, db, settings, response_ref, "review", now)
+for _action in ("archive", "restore", "review"):
+    router.post(f"/canned/{{response_ref}}/{_action}")(_action_route(_action))
 
 
 # ---------------------------------------------------------------- CSV
@@ -675,9 +593,9 @@ def canned_import(
         db.rollback()
         errors = exc.details.get("errors")
         return problems(
-            _message(exc.message), list(errors) if isinstance(errors, list) else [], 422
+            sentence(exc.message), list(errors) if isinstance(errors, list) else [], 422
         )
-    return _redirect(
+    return redirect_with_flash(
         request,
         settings,
         "/canned",

@@ -183,7 +183,7 @@ def _home(
         languages, lang, request.headers.get("accept-language")
     )
     frame = _frame(center, q="", language=language, languages=languages)
-    groups = article_service.categories(entries, language)
+    groups = article_service.categories(entries, language, article_service.named_categories(db))
     return render(
         request,
         "help/home.html",
@@ -236,12 +236,13 @@ def _search(
         if query
         else []
     )
+    names = article_service.category_names(db) if hits else {}
     results = [
         {
             "url": article_path(entry.slug, public_key),
             "title_html": hit.highlights.get("title", ""),
             "snippet_html": hit.highlights.get("body", ""),
-            "category": article_service.category_label(entry.category),
+            "category": article_service.category_label(entry.category, names),
             "language": entry.language,
         }
         for entry, hit in hits
@@ -312,7 +313,9 @@ def _article(
             "title": article.title,
             "article": article,
             "body_html": article_service.article_html(article),
-            "category_label": article_service.category_label(article.category),
+            "category_label": article_service.category_label(
+                article.category, article_service.category_names(db)
+            ),
             "category_url": f"{center.prefix}{_lang_query(language)}#{quote(article.category)}",
             "translations": [
                 (other.language, article_service.language_name(other.language), url(other.slug))

@@ -1,24 +1,34 @@
 """Turning data into HTML: the Jinja2 environment (autoescaped), the headers every
-page carries, and the words the pages use for statuses and history entries."""
+page carries, the words the pages use for statuses and history entries, and the
+small helpers every form page shares (ids from the path, PRG redirects, messages)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import FormData
 
 from helpline.services.conversations import HistoryEntry
-from helpline.web.pages.security import FLASH_COOKIE, read_flash
+from helpline.settings import Settings
+from helpline.web.pages.security import (
+    FLASH_COOKIE,
+    FlashKind,
+    PageCaller,
+    read_flash,
+    set_flash,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 PRODUCT_NAME = "Helpline"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we support
 ResponseT = TypeVar("ResponseT", bound=Response)
 
 # No inline scripts or styles anywhere: the pages work without JavaScript.
@@ -211,6 +221,7 @@ def _build_environment() -> Environment:
         product_name=PRODUCT_NAME,
         status_label=status_label,
         priority_label=priority_label,
+        priority_labels=PRIORITY_LABELS,
         channel_labels=CHANNEL_LABELS,
         plan_labels=PLAN_LABELS,
         role_labels=ROLE_LABELS,
@@ -254,3 +265,78 @@ def render(
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/")
     return page_headers(response)
+
+
+# ---------------------------------------------------------------- form pages
+
+
+async def _read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(_read_form)]
+"""A POSTed form (the CSRF token is checked by `PageFormUser`)."""
+
+
+def page_id(raw: str) -> int | None:
+    """An id from a page's path, or None when it cannot be one (shown as not found
+    rather than a validation error)."""
+    if not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def valid_id(value: int) -> bool:
+    """Whether a path's integer can be a row's id (larger ones are not found, not an
+    overflow in the database)."""
+    return 1 <= value <= MAX_ID
+
+
+def capitalised(text: str) -> str:
+    """A service's message with a capital first letter, as written otherwise."""
+    return text[:1].upper() + text[1:]
+
+
+def sentence(text: str) -> str:
+    """A service's message as a sentence for a page: capitalised, with a full stop."""
+    return capitalised(text) + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+def redirect_with_flash(
+    request: Request, settings: Settings, location: str, kind: FlashKind, text: str
+) -> Response:
+    """Post/redirect/get: go to `location` and show `text` there once."""
+    response = RedirectResponse(location, status_code=303)
+    set_flash(response, request, kind, text, settings)
+    return page_headers(response)
+
+
+def error_page(
+    request: Request,
+    context: Mapping[str, Any],
+    *,
+    status_code: int,
+    heading: str,
+    message: str,
+) -> HTMLResponse:
+    """The plain error page, inside the calling page's frame (`context`)."""
+    return render(
+        request,
+        "error.html",
+        {**context, "heading": heading, "message": message},
+        status_code=status_code,
+    )
+
+
+def forbidden_page(
+    request: Request, caller: PageCaller, heading: str, message: str
+) -> HTMLResponse:
+    """403 for a signed-in user whose role may not see the page."""
+    return error_page(
+        request,
+        {"title": heading, "caller": caller, "csrf_token": caller.csrf_token},
+        status_code=403,
+        heading=heading,
+        message=message,
+    )

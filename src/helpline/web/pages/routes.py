@@ -13,12 +13,17 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from helpline.web.pages import (
+    admin_ai,
+    admin_people,
     admin_routing,
+    articles_admin,
     auth_pages,
     canned_pages,
     help_center,
     inbox_pages,
+    supervisor,
     widget_demo,
+    workspace,
 )
 from helpline.web.pages.rendering import STATIC_DIR, page_headers, render
 from helpline.web.pages.security import FormExpired, LoginRequired
@@ -50,6 +55,11 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(widget_demo.router)
     app.include_router(help_center.router)
     app.include_router(canned_pages.router)
+    app.include_router(articles_admin.router)
     app.include_router(admin_routing.router)
+    app.include_router(admin_people.router)
+    app.include_router(admin_ai.router)
+    app.include_router(supervisor.router)
+    app.include_router(workspace.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(FormExpired, _form_expired)

@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +50,10 @@ from helpline.web.realtime.queries import Snapshot
 
 log = logging.getLogger(__name__)
 
+RECHECK_SECONDS = 60.0
+"""About how often a staff socket opened with a browser session checks that the
+session still works (signed out, expired, user deactivated: the socket is closed)."""
+CLOSE_UNAUTHENTICATED = 4401
 MAX_PENDING_ITEMS = 10_000
 """A client this far behind is disconnected (1013) and resumes when it reconnects."""
 CLOSE_TRY_AGAIN = 1013
@@ -60,6 +66,10 @@ class Stream:
     inbox_id: int | None = None
     waiting: bool = False
     last_queue: tuple[int, int | None] | None = None
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"))
 
 
 class Connection:
@@ -76,6 +86,8 @@ class Connection:
         self.streams: dict[int, Stream] = {}
         self._items: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._closing = False
+        self.still_authorised: Callable[[], Awaitable[bool]] | None = None
+        """Set by the handshake when credentials can be withdrawn (staff)."""
         settings = hub.app.state.settings
         self.max_frame_bytes: int = settings.realtime_max_frame_bytes
         self.max_resume_events: int = settings.realtime_resume_max_events
@@ -86,14 +98,40 @@ class Connection:
         self.hub.register(self)
         self.send(self.hello())
         dispatcher = asyncio.create_task(self._dispatch_loop())
+        recheck = (
+            asyncio.create_task(self._recheck_loop()) if self.still_authorised is not None else None
+        )
         try:
             await self._read_loop()
         finally:
             self._closing = True
             self.hub.unregister(self)
-            dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await dispatcher
+            for task in (dispatcher, recheck):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def _recheck_loop(self) -> None:
+        assert self.still_authorised is not None
+        while not self._closing:
+            # Spread out: sockets opened together must not all check at once.
+            await asyncio.sleep(RECHECK_SECONDS * random.uniform(0.75, 1.25))
+            try:
+                authorised = await self.still_authorised()
+            except Exception:
+                log.exception("re-checking websocket credentials failed; trying again later")
+                continue
+            if not authorised:
+                self.close(CLOSE_UNAUTHENTICATED)
+                return
+
+    def close(self, code: int) -> None:
+        """Close after what is already queued (safe from any task on the loop)."""
+        if self._closing:
+            return
+        self._closing = True
+        self._items.put_nowait(("close", code))
 
     def hello(self) -> dict[str, Any]:
         return {"type": "hello", "ping_seconds": 25}
@@ -179,7 +217,11 @@ class Connection:
         self._items.put_nowait(item)
 
     async def send_now(self, frame: dict[str, Any]) -> None:
-        await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+        await self.websocket.send_text(dumps(frame))
+
+    async def send_text(self, text: str) -> None:
+        """A frame already serialised (once per event, see `LiveEvent.render`)."""
+        await self.websocket.send_text(text)
 
     async def _dispatch_loop(self) -> None:
         while True:
@@ -282,7 +324,9 @@ class Connection:
             return
         if not await self.may_follow(stream, live_event):
             return
-        entries = live_event_entries(live_event)
+        entries: list[EntryPayload] = live_event.render(
+            "entries", lambda: live_event_entries(live_event)
+        )
         self.track_waiting(stream, live_event)
         # The event's entries may reach past its `seq` (hooks add activities).
         top = max(live_event.seq, entries[-1].seq) if entries else live_event.seq

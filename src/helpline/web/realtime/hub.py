@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fastapi import FastAPI
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from helpline.adapters.db.engine import make_read_session_factory
 from helpline.services.events import LiveEvent, install_publisher
+from helpline.web.realtime.writer import MessageWriter
 
 if TYPE_CHECKING:
     from helpline.web.realtime.connection import Connection
@@ -55,6 +57,8 @@ class Hub:
         self._dirty_inboxes: set[int] = set()
         self._queue_task: asyncio.Task[None] | None = None
         self._last_queue_run: dict[int, float] = {}
+        self._read_sessions: sessionmaker[Session] | None = None
+        self.writer = MessageWriter(self)
         self._unsubscribe = self.bus.subscribe(self.on_bus_event)
         # A Redis bus tells us when it reconnected (events may have been lost).
         add_listener = getattr(self.bus, "add_reconnect_listener", None)
@@ -140,14 +144,26 @@ class Hub:
     async def run_db(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`work(db, *args, **kwargs)` in a worker thread, in its own session whose
         committed events are published to the bus."""
-        return await asyncio.to_thread(self._in_session, work, *args, **kwargs)
+        return await asyncio.to_thread(self._in_session, False, work, *args, **kwargs)
 
-    def _in_session(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        factory = self.app.state.session_factory
+    async def run_read(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`run_db` for work that only reads: on SQLite it never waits for the
+        writer (a WAL snapshot)."""
+        return await asyncio.to_thread(self._in_session, True, work, *args, **kwargs)
+
+    def _in_session(
+        self, read_only: bool, work: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> T:
+        factory = self._read_factory() if read_only else self.app.state.session_factory
         db: Session
         with factory() as db:
             install_publisher(db, self.app.state.publish)
             return work(db, *args, **kwargs)
+
+    def _read_factory(self) -> sessionmaker[Session]:
+        if self._read_sessions is None:
+            self._read_sessions = make_read_session_factory(self.app.state.engine)
+        return self._read_sessions
 
     def now(self) -> Any:
         return self.app.state.clock()
@@ -198,7 +214,7 @@ class Hub:
             return
         from helpline.web.realtime.queries import queue_estimates
 
-        estimates = await self.run_db(queue_estimates, list(waiting), now=self.now())
+        estimates = await self.run_read(queue_estimates, list(waiting), now=self.now())
         for conversation_id, connections in waiting.items():
             estimate = estimates.get(conversation_id)
             for connection in connections:

@@ -195,4 +195,20 @@ async def agent_socket(websocket: WebSocket) -> None:
     connection = AgentConnection(
         hub, websocket, ip=_ip(websocket), viewer=handshake.viewer, name=handshake.name
     )
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    if _bearer(websocket) is None and cookie is not None:
+        user_id = handshake.viewer.user_id
+
+        async def still_signed_in() -> bool:
+            return await hub.run_read(_still_signed_in, cookie, user_id=user_id, now=hub.now())
+
+        connection.still_authorised = still_signed_in
     await connection.run()
+
+
+def _still_signed_in(db: Session, cookie: str, *, user_id: int, now: datetime) -> bool:
+    """The browser session that opened a staff socket still works for its user (not
+    signed out or expired, user active, password unchanged since)."""
+    auth = authenticate_session(db, cookie, now=now)
+    db.commit()
+    return auth is not None and auth.user.id == user_id

@@ -4,19 +4,22 @@ customer may see (replies and customer-visible changes; never internal notes).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from helpline.domain.enums import Channel, ConversationStatus
 from helpline.services import widget
+from helpline.services.chat_messages import ChatPost
 from helpline.services.events import LiveEvent
 from helpline.services.visitors import Visitor, VisitorLimits, access_visitor_conversation
 from helpline.services.widget import EntryPayload, QueueEstimate
-from helpline.web.realtime.connection import Connection, Stream
+from helpline.web.realtime.connection import Connection, Stream, dumps
 from helpline.web.realtime.frames import VISITOR_FRAMES, Frame, Read, Typing, VisitorMessage
 from helpline.web.realtime.hub import Hub
-from helpline.web.realtime.queries import Snapshot, visitor_snapshot
+from helpline.web.realtime.queries import Snapshot
+from helpline.web.realtime.queries import visitor_snapshot as visitor_snapshot  # tests swap it
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,7 @@ class VisitorConnection(Connection):
     # ------------------------------------------------------------ resume
 
     async def read_snapshot(self, conversation_id: int, after_seq: int) -> Snapshot:
-        snapshot = await self.hub.run_db(
+        snapshot = await self.hub.run_read(
             visitor_snapshot,
             self.visitor,
             conversation_id,
@@ -74,10 +77,14 @@ class VisitorConnection(Connection):
     async def deliver_live(
         self, stream: Stream, live_event: LiveEvent, entries: list[EntryPayload]
     ) -> None:
+        public_key = self.context.public_key
         for entry in entries:
-            frame = widget.visitor_frame(stream.conversation_id, entry, self.context.public_key)
-            if frame is not None:
-                await self.send_now(frame)
+            text: str | None = live_event.render(
+                ("visitor", public_key, entry.seq),
+                partial(_visitor_text, stream.conversation_id, entry, public_key),
+            )
+            if text is not None:
+                await self.send_text(text)
 
     def track_waiting(self, stream: Stream, live_event: LiveEvent) -> None:
         conversation = live_event.payload.get("conversation")
@@ -150,7 +157,7 @@ class VisitorConnection(Connection):
 
     async def _check_owned(self, conversation_id: int) -> None:
         if conversation_id not in self._owned:
-            await self.hub.run_db(access_visitor_conversation, self.visitor, conversation_id)
+            await self.hub.run_read(access_visitor_conversation, self.visitor, conversation_id)
             self._owned.add(conversation_id)
 
     async def on_typing(self, frame: Typing) -> None:
@@ -190,15 +197,13 @@ class VisitorConnection(Connection):
         assert isinstance(frame, VisitorMessage)
         now = self.hub.now()
         self.limits.message(self.visitor, self.ip, now=now)
-        settings = self.hub.app.state.settings
-        posted = await self.hub.run_db(
-            widget.do_visitor_message,
-            self.visitor,
-            frame.conversation_id,
-            body=frame.body,
-            client_message_id=frame.client_message_id,
-            now=now,
-            max_chars=settings.max_message_chars,
+        posted = await self.hub.writer.post(
+            ChatPost(
+                conversation_id=frame.conversation_id,
+                body=frame.body,
+                client_message_id=frame.client_message_id,
+                visitor=self.visitor,
+            )
         )
         self._owned.add(frame.conversation_id)
         message = posted.message
@@ -212,6 +217,11 @@ class VisitorConnection(Connection):
                 "duplicate": not posted.created,
             }
         )
+
+
+def _visitor_text(conversation_id: int, entry: EntryPayload, public_key: str) -> str | None:
+    frame = widget.visitor_frame(conversation_id, entry, public_key)
+    return dumps(frame) if frame is not None else None
 
 
 def contact_view(name: str, email: str | None, verified: bool) -> dict[str, Any]:

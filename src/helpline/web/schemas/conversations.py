@@ -18,7 +18,7 @@ from helpline.domain.enums import (
     Priority,
 )
 from helpline.services.conversation_queries import ConversationRow
-from helpline.services.conversations import HistoryEntry
+from helpline.services.conversations import HistoryEntry, ai_fields
 from helpline.web.schemas.contacts import ContactIdentify, PlainText
 
 MAX_BODY_CHARS = 1_000_000
@@ -138,6 +138,13 @@ class PriorityReason(BaseModel):
     points: float
 
 
+class FrustrationReason(BaseModel):
+    """One piece of evidence behind the frustration score ("trigger_phrase", "lawyer")."""
+
+    kind: str
+    evidence: str
+
+
 class ConversationPublic(BaseModel):
     id: int
     number: int
@@ -173,6 +180,16 @@ class ConversationPublic(BaseModel):
     """Why `priority_score` is what it is (services.routing keeps it current)."""
     sla_state: Literal["active", "met", "missed"] | None = None
     """null: no SLA policy applies (details: GET /conversations/{id}/sla)."""
+    frustration: float | None = None
+    """0..1 from AI assist over the customer's recent messages; null: not analysed."""
+    frustration_level: Literal["low", "medium", "high"] | None = None
+    frustration_reasons: list[FrustrationReason] = []
+    """What the workspace's frustration badge shows."""
+    ai_category: str | None = None
+    """The classifier's category (kept when a person chose another `category`)."""
+    ai_category_confidence: float | None = None
+    ai_language: str | None = None
+    """The language detected from the customer's messages (null: not reliable)."""
 
     @classmethod
     def of(cls, row: ConversationRow) -> ConversationPublic:
@@ -219,6 +236,7 @@ class ConversationPublic(BaseModel):
                 for reason, points in conversation.priority_breakdown or []
             ],
             sla_state=conversation.sla_state,
+            **ai_fields(conversation),
         )
 
 

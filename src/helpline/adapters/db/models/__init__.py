@@ -1,5 +1,7 @@
 """ORM models, one module per area of the domain. Import from here."""
 
+from helpline.adapters.db.models.ai import AiCorrection
+from helpline.adapters.db.models.collaboration import AgentWellbeing, Notification
 from helpline.adapters.db.models.contacts import Contact
 from helpline.adapters.db.models.content import (
     Article,
@@ -26,12 +28,17 @@ from helpline.adapters.db.models.security import (
     LoginThrottle,
     PasswordResetToken,
 )
+from helpline.adapters.db.models.self_service import ArticleCategory, SelfServiceLookup
+from helpline.adapters.db.models.workspace import UserPreferences
 
 __all__ = [
     "Activity",
     "AgentSession",
+    "AgentWellbeing",
+    "AiCorrection",
     "ApiToken",
     "Article",
+    "ArticleCategory",
     "ArticleVote",
     "Attachment",
     "AuditLog",
@@ -47,6 +54,7 @@ __all__ = [
     "InboxMember",
     "LoginThrottle",
     "Message",
+    "Notification",
     "OutboxItem",
     "Participant",
     "PasswordResetToken",
@@ -54,7 +62,9 @@ __all__ = [
     "Rule",
     "SLACalendar",
     "SLAPolicy",
+    "SelfServiceLookup",
     "Team",
     "TeamMember",
     "User",
+    "UserPreferences",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,6 +118,30 @@ class Conversation(Base):
     sla_next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     """When the SLA clock next needs a look (a warning or a deadline is due)."""
 
+    # -- AI assist (services/ai_assist.py, services/bot.py; migration 0003) ---------------
+    ai_category: Mapped[str | None] = mapped_column(String(40))
+    """The classifier's category for what the customer wrote (kept even when an agent
+    or the customer chose another: comparing the two measures the classifier)."""
+    ai_category_confidence: Mapped[float | None]
+    ai_category_source: Mapped[str | None] = mapped_column(String(16))
+    """urgent_topic, keyword, model or correction: why the classifier said so."""
+    ai_urgent_reasons: Mapped[list[str] | None] = mapped_column(JSONType)
+    """Urgent topics found (failed_payment, account_security, fraud)."""
+    ai_language: Mapped[str | None] = mapped_column(String(16))
+    """Language detected from the customer's messages (None: not reliable)."""
+    frustration: Mapped[float | None]
+    """0..1 over the customer's recent messages; raises the priority score."""
+    frustration_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    """`[{"kind", "evidence"}]`: what the badge shows."""
+    tone_register: Mapped[str | None] = mapped_column(String(16))
+    """casual, neutral or formal: the register replies should match."""
+    ai_text_hash: Mapped[str | None] = mapped_column(String(32))
+    """Digest of the text last analysed: the same words are not analysed twice."""
+    bot_active: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The FAQ bot answers this conversation; it is kept out of the agents' queue."""
+    bot_unhelpful: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Bot answers the customer called unhelpful (two hand over to a person)."""
+
 
 class ConversationTag(Base):
     __tablename__ = "conversation_tags"
@@ -131,12 +156,14 @@ class Participant(Base):
     """An agent helping in a conversation besides its assignee."""
 
     __tablename__ = "participants"
+    # One row per agent and conversation: joining again clears `left_at`.
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None]
 

@@ -652,6 +652,91 @@
     }
   }
 
+  // ------------------------------------------------------------------ FAQ bot (AI assist)
+  // The bot answers from help-center articles; these functions add its buttons:
+  // "Talk to a human" (always shown while the bot answers) and "That didn't help"
+  // under each of its answers. The server decides about handovers.
+
+  const BOT_TEXTS = {
+    en: { human: "Talk to a human", unhelpful: "That didn't help", bot: "Bot" },
+    pl: { human: "Porozmawiaj z człowiekiem", unhelpful: "To nie pomogło", bot: "Bot" },
+    it: { human: "Parla con una persona", unhelpful: "Non mi è stato utile", bot: "Bot" },
+    el: { human: "Μιλήστε με άνθρωπο", unhelpful: "Δεν βοήθησε", bot: "Bot" },
+  };
+
+  function botText(widget, key) {
+    return (BOT_TEXTS[widget.locale] || BOT_TEXTS.en)[key];
+  }
+
+  function botPath(widget, suffix) {
+    return `conversations/${widget.conversation.id}/bot${suffix}`;
+  }
+
+  /** Called for every message shown in the log. */
+  function botMessageShown(widget, node, message) {
+    if ((message.author || message.author_type) !== "bot") return;
+    node.classList.add("hl-msg-bot");
+    if ((message.body || "").includes("\n\nSource: ")) {
+      const button = h(
+        "button",
+        { class: "hl-bot-unhelpful", type: "button", onclick: () => botUnhelpful(widget, button) },
+        botText(widget, "unhelpful"),
+      );
+      node.append(button);
+    }
+    refreshBot(widget);
+  }
+
+  async function refreshBot(widget) {
+    if (!widget.conversation || widget.botRefreshing) return;
+    widget.botRefreshing = true;
+    try {
+      applyBotState(widget, await widget.api.get(botPath(widget, "")));
+    } catch {
+      /* the buttons are a nicety; typing "human" works too */
+    } finally {
+      widget.botRefreshing = false;
+    }
+  }
+
+  function applyBotState(widget, state) {
+    const wasActive = Boolean(widget.botBar);
+    if (state && state.bot_active) {
+      if (!widget.botBar && widget.composer) {
+        widget.botBar = h(
+          "div",
+          { class: "hl-bot-bar" },
+          h("button", { class: "hl-bot-human", type: "button", onclick: () => botHandover(widget) }, botText(widget, "human")),
+        );
+        widget.composer.before(widget.botBar);
+      }
+      return;
+    }
+    if (widget.botBar) widget.botBar.remove();
+    widget.botBar = null;
+    if (widget.log) {
+      for (const button of widget.log.querySelectorAll(".hl-bot-unhelpful")) button.remove();
+    }
+    if (state && state.offline && (wasActive || state.handed_over)) widget.setView("offline");
+  }
+
+  async function botHandover(widget) {
+    try {
+      applyBotState(widget, await widget.api.post(botPath(widget, "/handover"), {}));
+    } catch {
+      widget.flash(widget.t("error_generic"), true);
+    }
+  }
+
+  async function botUnhelpful(widget, button) {
+    button.disabled = true;
+    try {
+      applyBotState(widget, await widget.api.post(botPath(widget, "/unhelpful"), {}));
+    } catch {
+      widget.flash(widget.t("error_generic"), true);
+    }
+  }
+
   // ------------------------------------------------------------------ reading server data
 
   function localized(value, locale) {
@@ -675,6 +760,7 @@
     return {
       name: (config.inbox && config.inbox.name) || "",
       online: config.online !== false,
+      faqBot: config.faq_bot === true, // the FAQ bot chats when nobody is online (AI assist)
       greeting: localized(config.greeting, locale),
       offlineMessage: localized(config.offline_message, locale),
       expectedReply: localized(config.expected_reply, locale),
@@ -703,6 +789,259 @@
   }
 
   const ENDED_STATUSES = new Set(["solved", "closed"]);
+
+  // ------------------------------------------------------------------ help: article suggestions, lookups
+  /* Issue 6 (help center). Kept apart from the chat code: the widget calls
+     readHelpConfig, attachSuggestions, selfServiceView and helpChatStarted. */
+
+  const HELP_TEXTS = {
+    en: {
+      suggestions: "These articles may answer your question:",
+      lookup_check: "Check",
+      lookup_not_found: "We couldn't find anything for that.",
+      lookup_unverified: "Please sign in on our site to check this here.",
+      lookup_unavailable: "This check isn't available right now. You can still chat with us.",
+      lookup_busy: "Checking…",
+    },
+    pl: {
+      suggestions: "Te artykuły mogą odpowiedzieć na Twoje pytanie:",
+      lookup_check: "Sprawdź",
+      lookup_not_found: "Nic nie znaleźliśmy.",
+      lookup_unverified: "Zaloguj się na naszej stronie, aby to tutaj sprawdzić.",
+      lookup_unavailable: "To sprawdzenie jest teraz niedostępne. Możesz napisać do nas na czacie.",
+      lookup_busy: "Sprawdzanie…",
+    },
+    it: {
+      suggestions: "Questi articoli potrebbero rispondere alla tua domanda:",
+      lookup_check: "Verifica",
+      lookup_not_found: "Non abbiamo trovato nulla.",
+      lookup_unverified: "Accedi al nostro sito per verificarlo qui.",
+      lookup_unavailable: "Questa verifica non è disponibile ora. Puoi comunque scriverci in chat.",
+      lookup_busy: "Verifica in corso…",
+    },
+    el: {
+      suggestions: "Αυτά τα άρθρα ίσως απαντούν στην ερώτησή σας:",
+      lookup_check: "Έλεγχος",
+      lookup_not_found: "Δεν βρήκαμε τίποτα.",
+      lookup_unverified: "Συνδεθείτε στον ιστότοπό μας για να το ελέγξετε εδώ.",
+      lookup_unavailable: "Ο έλεγχος δεν είναι διαθέσιμος τώρα. Μπορείτε να μας γράψετε στη συνομιλία.",
+      lookup_busy: "Έλεγχος…",
+    },
+  };
+  const SUGGEST_DELAY_MS = 300;
+  const SUGGEST_MIN_CHARS = 3;
+  const SUGGEST_LIMIT = 3;
+
+  function helpText(widget, key) {
+    return (HELP_TEXTS[widget.locale] || HELP_TEXTS.en)[key] || HELP_TEXTS.en[key];
+  }
+
+  /** The help part of the inbox's config: suggestions on unless switched off. */
+  function readHelpConfig(raw, locale) {
+    const config = raw || {};
+    return {
+      suggestions: config.article_suggestions !== false,
+      lookups: (Array.isArray(config.lookups) ? config.lookups : [])
+        .filter((item) => item && typeof item.key === "string")
+        .map((item) => ({
+          key: item.key,
+          label: localized(item.label, locale) || item.key,
+          inputLabel: item.input_label ? localized(item.input_label, locale) : "",
+        })),
+    };
+  }
+
+  const HTML_ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'", "&#39;": "'" };
+
+  /** Search highlights come as escaped text with <mark> around matches. They are
+      rebuilt as text nodes and <mark> elements: never parsed as HTML. */
+  function markedNodes(html) {
+    const fragment = document.createDocumentFragment();
+    String(html || "")
+      .split(/(<mark>|<\/mark>)/)
+      .reduce((marked, part) => {
+        if (part === "<mark>") return true;
+        if (part === "</mark>") return false;
+        const text = part.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (entity) => HTML_ENTITIES[entity]);
+        if (text) fragment.append(marked ? h("mark", {}, text) : text);
+        return marked;
+      }, false);
+    return fragment;
+  }
+
+  /** Suggest articles under the first-message box while the visitor types;
+      returns the form. */
+  function attachSuggestions(widget, form) {
+    const help = widget.config.help;
+    const textarea = form.querySelector('textarea[name="message"]');
+    if (!help || !help.suggestions || !textarea) return form;
+    const list = h("ul", { class: "hl-suggest-list" });
+    const box = h(
+      "div",
+      { class: "hl-suggest", "aria-live": "polite", hidden: true },
+      h("p", { class: "hl-suggest-heading" }, helpText(widget, "suggestions")),
+      list,
+    );
+    textarea.closest(".hl-field").after(box);
+    let timer = null;
+    let asked = 0;
+    let lastQuery = "";
+    const show = (hits) => {
+      list.replaceChildren(
+        ...hits.map((hit) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              {
+                class: "hl-suggest-link",
+                href: hit.url,
+                target: "_blank",
+                rel: "noopener noreferrer",
+                onclick: () => recordArticleView(widget, hit.id),
+              },
+              h("span", { class: "hl-suggest-title" }, markedNodes(hit.title_html || hit.title)),
+              hit.snippet_html ? h("span", { class: "hl-suggest-snippet" }, markedNodes(hit.snippet_html)) : null,
+            ),
+          ),
+        ),
+      );
+      box.hidden = hits.length === 0;
+    };
+    const search = async (query) => {
+      const ticket = ++asked;
+      let answer;
+      try {
+        answer = await widget.api.get("articles/search", {
+          auth: false,
+          query: { q: query, language: widget.locale, limit: SUGGEST_LIMIT },
+        });
+      } catch {
+        answer = null; // rate limited or offline: suggestions are a nicety
+      }
+      if (ticket !== asked) return; // a newer keystroke already asked again
+      const hits = ((answer && answer.data) || []).filter((hit) => typeof hit.url === "string" && /^https?:/.test(hit.url));
+      show(hits);
+    };
+    textarea.addEventListener("input", () => {
+      clearTimeout(timer);
+      const query = textarea.value.trim();
+      if (query.length < SUGGEST_MIN_CHARS) {
+        asked += 1;
+        lastQuery = "";
+        show([]);
+        return;
+      }
+      if (query === lastQuery) return;
+      timer = setTimeout(() => {
+        lastQuery = query;
+        search(query);
+      }, SUGGEST_DELAY_MS);
+    });
+    return form;
+  }
+
+  /** Opening a suggestion starts (or extends) a self-service session; the server
+      counts it as a deflection when no chat follows. */
+  async function recordArticleView(widget, articleId) {
+    const store = widget.store;
+    const token = store.data.token || store.data.help_token || undefined;
+    try {
+      const answer = await widget.api.post(
+        "deflection/view",
+        { article_id: articleId, visitor_token: token },
+        { auth: false },
+      );
+      const update = { help_view_token: answer.visitor_token };
+      if (!store.data.token) update.help_token = answer.visitor_token;
+      store.set(update);
+    } catch {
+      /* not counted; the visitor still reads the article */
+    }
+  }
+
+  /** The visitor started a chat after reading: their session is not a deflection. */
+  async function helpChatStarted(widget) {
+    const token = widget.store.data.help_view_token;
+    if (!token) return;
+    try {
+      await widget.api.post("deflection/chat-started", { visitor_token: token }, { auth: false });
+      widget.store.set({ help_view_token: null, help_token: null });
+    } catch {
+      /* the worker still matches a signed-in customer's chat by their contact */
+    }
+  }
+
+  /** "Order status"-style lookups for a customer the site has verified; for
+      anyone else nothing is shown (the server refuses them too). */
+  function selfServiceView(widget) {
+    const help = widget.config.help;
+    if (!help || !help.lookups.length || !widget.contact || widget.contact.verified !== true) return null;
+    return h(
+      "div",
+      { class: "hl-lookups" },
+      help.lookups.map((lookup) => lookupForm(widget, lookup)),
+    );
+  }
+
+  function lookupForm(widget, lookup) {
+    const result = h("div", { class: "hl-lookup-result", role: "status", "aria-live": "polite" });
+    const input = lookup.inputLabel
+      ? h("input", { name: "input", maxlength: "100", autocomplete: "off" })
+      : null;
+    const submit = h("button", { class: "hl-secondary", type: "submit" }, lookup.label);
+    const form = h(
+      "form",
+      { class: "hl-form hl-lookup", novalidate: true, "data-lookup": lookup.key },
+      input ? widget.field("hl-lookup-" + lookup.key, lookup.inputLabel, input, true) : null,
+      submit,
+      result,
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (input && !input.value.trim()) {
+        input.focus();
+        return;
+      }
+      submit.disabled = true;
+      result.replaceChildren(h("p", { class: "hl-intro" }, helpText(widget, "lookup_busy")));
+      try {
+        const answer = await widget.api.post(`lookups/${encodeURIComponent(lookup.key)}`, {
+          input: input ? input.value.trim() : undefined,
+          language: widget.locale,
+        });
+        result.replaceChildren(lookupAnswerView(widget, answer || {}));
+      } catch (failure) {
+        let key = "lookup_unavailable";
+        if (failure instanceof ApiError && failure.status === 403) key = "lookup_unverified";
+        const text = failure instanceof ApiError && failure.status === 429 ? widget.t("rate_limited") : helpText(widget, key);
+        result.replaceChildren(h("p", { class: "hl-form-error" }, text));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  /** The shop's answer, as text only; a "link" field is a link only for http(s). */
+  function lookupAnswerView(widget, answer) {
+    if (!answer.found) return h("p", { class: "hl-intro" }, answer.message || helpText(widget, "lookup_not_found"));
+    const rows = (answer.fields || []).map((item) => {
+      let value = String(item.value);
+      if (item.type === "link" && /^https?:\/\//i.test(value)) {
+        value = h("a", { href: value, target: "_blank", rel: "noopener noreferrer nofollow" }, value);
+      }
+      return [h("dt", {}, String(item.label)), h("dd", {}, value)];
+    });
+    return h(
+      "div",
+      { class: "hl-lookup-answer" },
+      answer.title ? h("p", { class: "hl-lookup-title" }, answer.title) : null,
+      answer.message ? h("p", { class: "hl-intro" }, answer.message) : null,
+      rows.length ? h("dl", {}, rows) : null,
+    );
+  }
 
   // ------------------------------------------------------------------ the widget
 
@@ -773,6 +1112,7 @@
         return;
       }
       this.config = readConfig(raw, this.locale);
+      this.config.help = readHelpConfig(raw, this.locale);
       const color = this.env.color || "";
       if (/^#[0-9a-f]{3,8}$/i.test(color)) this.config.color = color;
       if (this.env.position === "left") this.config.position = "left";
@@ -837,7 +1177,7 @@
 
     showStartView() {
       this.conversation = null;
-      this.setView(this.config.online ? "prechat" : "offline");
+      this.setView(this.config.online || this.config.faqBot ? "prechat" : "offline");
     }
 
     // ---------------------------------------------------------------- the frame
@@ -1082,7 +1422,8 @@
         { class: "hl-scroll" },
         h("p", { class: "hl-intro" }, this.config.greeting || this.t("greeting")),
         h("p", { class: "hl-intro" }, this.t("prechat_intro")),
-        form,
+        selfServiceView(this),
+        attachSuggestions(this, form),
       );
     }
 
@@ -1138,7 +1479,7 @@
         { class: "hl-scroll" },
         h("h3", { class: "hl-intro" }, this.t("offline_title")),
         h("p", { class: "hl-intro" }, this.config.offlineMessage || this.t("offline_intro")),
-        form,
+        attachSuggestions(this, form),
       );
     }
 
@@ -1170,6 +1511,7 @@
         message: values.message,
         client_message_id: randomId(),
       });
+      helpChatStarted(this);
       await this.enterConversation(conversation);
     }
 
@@ -1409,6 +1751,7 @@
       if (mine) node.dataset.mine = "";
       this.shown.set(seq, node);
       this.place(node, seq);
+      botMessageShown(this, node, message); // FAQ bot buttons (AI assist)
       if (!mine) {
         if (!this.isOpen || document.visibilityState !== "visible") {
           this.unread += 1;
