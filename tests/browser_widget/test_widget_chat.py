@@ -212,6 +212,10 @@ def test_typing_and_read_state_travel_both_ways(
                 {"type": "subscribe", "conversation_id": conversation_id, "after_seq": cursor}
             )
         )
+        # Frames are handled in order: the pong proves the subscription is in place
+        # (typing is live only, never replayed, so one sent before would be missed).
+        socket.send(json.dumps({"type": "ping"}))
+        next_frame(lambda f: f["type"] == "pong")
         page.get_by_role("textbox", name="Message").press_sequentially("Just a sec", delay=20)
         typing = next_frame(lambda f: f["type"] == "typing" and f.get("active") is True)
         assert typing["conversation_id"] == conversation_id

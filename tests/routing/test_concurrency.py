@@ -245,9 +245,12 @@ def test_two_server_processes_assign_every_conversation_at_most_once_within_caps
     servers = _start_servers(database, tmp_path, 2)
     watcher = CapWatcher(database, world.caps)
     rng = random.Random(11)
+    # Idle connections are dropped before the server's 5 s keep-alive timeout, so a
+    # request never races the server closing its connection (a reset, not a bug).
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    clients = [httpx.Client(base_url=server.url, timeout=60, limits=limits) for server in servers]
     try:
         watcher.start()
-        clients = [httpx.Client(base_url=server.url, timeout=60) for server in servers]
 
         def create(index: int) -> int:
             response = clients[index % 2].post(
@@ -318,9 +321,9 @@ def test_two_server_processes_assign_every_conversation_at_most_once_within_caps
                 break
             assert time.monotonic() < deadline, f"{waiting} waiting while {room} slots are free"
             time.sleep(0.5)
+    finally:
         for client in clients:
             client.close()
-    finally:
         watcher.stop_requested.set()
         watcher.join(timeout=10)
         _stop(servers)
