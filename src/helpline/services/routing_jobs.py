@@ -65,7 +65,7 @@ def sla_job(db: Session, *, now: datetime, settings: Settings) -> int:
     if not ids:
         db.commit()
         return 0
-    book = sla.load_policies(db)
+    book = routing.load_policy_book(db)
     warn = sla.warn_before(settings)
     setup = routing.load_setup(db, settings)
     to_route: set[int] = set()
@@ -119,7 +119,7 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
     if not firing:
         return 0
     setup = routing.load_setup(db, settings)
-    book = sla.load_policies(db)
+    book = routing.load_policy_book(db)
     warn = sla.warn_before(settings)
     escalated = 0
     to_route: set[int] = set()
