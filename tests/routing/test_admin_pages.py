@@ -274,3 +274,45 @@ def test_editing_a_calendar_and_a_policy_through_their_pages(
         False,
     )
     db.commit()
+
+
+def test_deleting_a_calendar_in_use_is_refused_and_unused_rows_go(
+    client: TestClient, db: Session
+) -> None:
+    org = build_org(db)
+    calendar = SLACalendar(
+        name="Office", data={"time_zone": "UTC", "weekly_hours": {"mon": [["09:00", "17:00"]]}}
+    )
+    db.add(calendar)
+    db.flush()
+    policy = SLAPolicy(
+        name="Paid", match_plan="paid", resolution_minutes=480, calendar_id=calendar.id
+    )
+    db.add(policy)
+    db.commit()
+    calendar_id, policy_id = calendar.id, policy.id
+
+    page_login(client, org.anna.email)
+    csrf = csrf_of(client.get("/inbox").text)
+    refused = client.post(f"/admin/sla/{policy_id}/delete", data={"csrf_token": csrf})
+    assert refused.status_code == 403  # admins only
+    client.cookies.clear()
+
+    csrf = page_login(client, org.admin.email)
+    in_use = client.post(f"/admin/calendars/{calendar_id}/delete", data={"csrf_token": csrf})
+    assert in_use.status_code == 409
+    assert "1 SLA policy uses this calendar" in in_use.text  # the list again, with why
+    missing = client.post("/admin/rules/999999/delete", data={"csrf_token": csrf})
+    assert missing.status_code == 404
+
+    deleted = client.post(
+        f"/admin/sla/{policy_id}/delete", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert (deleted.status_code, deleted.headers["location"]) == (303, "/admin/sla")
+    assert "SLA policy deleted." in client.get("/admin/sla").text
+    gone = client.post(
+        f"/admin/calendars/{calendar_id}/delete", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert (gone.status_code, gone.headers["location"]) == (303, "/admin/calendars")
+    db.expire_all()
+    assert db.get(SLAPolicy, policy_id) is None and db.get(SLACalendar, calendar_id) is None

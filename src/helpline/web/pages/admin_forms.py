@@ -6,6 +6,7 @@ service's refusal into a message next to the field it names.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Request
@@ -17,9 +18,9 @@ from helpline.domain.enums import Role
 from helpline.domain.errors import DomainError
 from helpline.services.errors import NotFound
 from helpline.settings import Settings
-from helpline.web.deps import DbSession
+from helpline.web.deps import AppSettings, DbSession, Now, client_ip
 from helpline.web.pages.rendering import capitalised, redirect_with_flash, valid_id
-from helpline.web.pages.security import PageCaller, PageUser
+from helpline.web.pages.security import PageCaller, PageFormUser, PageUser
 
 T = TypeVar("T")
 RowT_contra = TypeVar("RowT_contra", contravariant=True)
@@ -125,3 +126,57 @@ def add_list_pages(
         if row is None:
             return page(request, db, caller, status_code=404)
         return page(request, db, caller, editing=row)
+
+
+class ErrorPage(Protocol):
+    """An admin list page shown again with the refusal of an action."""
+
+    def __call__(
+        self,
+        request: Request,
+        db: Session,
+        caller: PageCaller,
+        *,
+        errors: dict[str, str],
+        status_code: int,
+    ) -> HTMLResponse: ...
+
+
+class DeleteAction(Protocol):
+    """A service's delete: (db, the admin, the row's id, now=, ip=)."""
+
+    def __call__(
+        self, db: Session, admin: User, item_id: int, /, *, now: datetime, ip: str
+    ) -> object: ...
+
+
+def add_delete_action(
+    router: APIRouter,
+    path: str,
+    delete: DeleteAction,
+    page: ErrorPage,
+    forbidden: Callable[[Request, PageCaller], HTMLResponse],
+    *,
+    message: str,
+    refused_status: int = 404,
+) -> None:
+    """POST `path/{id}/delete` for admins: the redirect to the list with `message`, or
+    the list again with the refusal (`refused_status`: 404, or 409 for a row in use)."""
+
+    @router.post(f"{path}/{{item_id}}/delete")
+    def delete_item(
+        item_id: int,
+        request: Request,
+        caller: PageFormUser,
+        db: DbSession,
+        now: Now,
+        settings: AppSettings,
+    ) -> Response:
+        admin = admin_of(db, caller)
+        if admin is None:
+            return forbidden(request, caller)
+        errors: dict[str, str] = {}
+        if attempt(lambda: delete(db, admin, item_id, now=now, ip=client_ip(request)), errors):
+            return done(request, settings, router.prefix + path, message)
+        db.rollback()
+        return page(request, db, caller, errors=errors, status_code=refused_status)

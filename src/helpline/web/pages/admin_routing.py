@@ -24,6 +24,7 @@ from helpline.domain.sla.calendar import WEEKDAYS
 from helpline.services import escalation, routing, sla
 from helpline.web.deps import AppSettings, DbSession, Now, client_ip
 from helpline.web.pages.admin_forms import (
+    add_delete_action,
     add_list_pages,
     admin_context,
     admin_of,
@@ -358,26 +359,15 @@ def calendar_submit(
     )
 
 
-@router.post("/calendars/{calendar_id}/delete")
-def calendar_delete(
-    calendar_id: int,
-    request: Request,
-    caller: PageFormUser,
-    db: DbSession,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    admin = admin_of(db, caller)
-    if admin is None:
-        return _forbidden(request, caller)
-    errors: dict[str, str] = {}
-    if attempt(
-        lambda: sla.do_delete_calendar(db, admin, calendar_id, now=now, ip=client_ip(request)),
-        errors,
-    ):
-        return done(request, settings, "/admin/calendars", "Calendar deleted.")
-    db.rollback()
-    return _calendars_page(request, db, caller, errors=errors, status_code=409)
+add_delete_action(
+    router,
+    "/calendars",
+    sla.do_delete_calendar,
+    _calendars_page,
+    _forbidden,
+    message="Calendar deleted.",
+    refused_status=409,
+)
 
 
 # ---------------------------------------------------------------- SLA policies
@@ -481,25 +471,14 @@ def policy_submit(
     )
 
 
-@router.post("/sla/{policy_id}/delete")
-def policy_delete(
-    policy_id: int,
-    request: Request,
-    caller: PageFormUser,
-    db: DbSession,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    admin = admin_of(db, caller)
-    if admin is None:
-        return _forbidden(request, caller)
-    errors: dict[str, str] = {}
-    if attempt(
-        lambda: sla.do_delete_policy(db, admin, policy_id, now=now, ip=client_ip(request)), errors
-    ):
-        return done(request, settings, "/admin/sla", "SLA policy deleted.")
-    db.rollback()
-    return _policies_page(request, db, caller, errors=errors, status_code=404)
+add_delete_action(
+    router,
+    "/sla",
+    sla.do_delete_policy,
+    _policies_page,
+    _forbidden,
+    message="SLA policy deleted.",
+)
 
 
 # ---------------------------------------------------------------- escalation rules
@@ -653,23 +632,11 @@ def rule_submit(
     )
 
 
-@router.post("/rules/{rule_id}/delete")
-def rule_delete(
-    rule_id: int,
-    request: Request,
-    caller: PageFormUser,
-    db: DbSession,
-    now: Now,
-    settings: AppSettings,
-) -> Response:
-    admin = admin_of(db, caller)
-    if admin is None:
-        return _forbidden(request, caller)
-    errors: dict[str, str] = {}
-    if attempt(
-        lambda: escalation.do_delete_rule(db, admin, rule_id, now=now, ip=client_ip(request)),
-        errors,
-    ):
-        return done(request, settings, "/admin/rules", "Rule deleted.")
-    db.rollback()
-    return _rules_page(request, db, caller, errors=errors, status_code=404)
+add_delete_action(
+    router,
+    "/rules",
+    escalation.do_delete_rule,
+    _rules_page,
+    _forbidden,
+    message="Rule deleted.",
+)
