@@ -199,7 +199,7 @@ def test_the_language_of_a_widget_chat_is_detected_for_routing(
 
 
 class BrokenClassifier(CategoryClassifier):
-    def classify(self, text: str) -> Any:
+    def classify_many(self, texts: Any) -> Any:
         raise RuntimeError("model file vanished")
 
 

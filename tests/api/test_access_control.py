@@ -18,7 +18,7 @@ from helpline.services.conversation_queries import (
     visibility_clause,
 )
 from helpline.services.conversations import can_see
-from helpline.services.recipients import recipients_for
+from helpline.services.recipients import conversation_recipients, recipients_for
 from helpline.services.viewer import load_viewer
 from tests.api.test_conversations import API, build_world, count_rows
 from tests.factories import make_conversation, make_inbox, make_team, make_user
@@ -211,4 +211,12 @@ def test_the_sql_filter_and_the_recipients_agree_with_the_access_rule(db: Sessio
                 participant_ids=joined[conversation.id],
             )
         }
-        assert recipients_for(db, conversation) == expected_users
+        assert recipients_for(db, conversation) == expected_users  # cached configuration
+        uncached = conversation_recipients(
+            db,
+            assignee_id=conversation.assignee_id,
+            team_id=conversation.team_id,
+            inbox_id=conversation.inbox_id,
+            conversation_id=conversation.id,
+        )
+        assert uncached == expected_users

@@ -217,10 +217,10 @@ class CategoryClassifier:
         return self.classify_many([text])[0]
 
     def classify_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
-        model = self.model
-        probabilities = model.predict_proba(list(texts)) if texts else None
-        predictions = []
-        for index, text in enumerate(texts):
+        """Corrections remembered, urgent topics and keywords decide first; the model
+        runs (once, on all the rest together) only where none of them did."""
+        predictions: list[CategoryPrediction | None] = []
+        for text in texts:
             reasons = urgency_reasons(text)
             remembered = self._memory.get(" ".join(fold(text).split()))
             if remembered is not None:
@@ -240,14 +240,17 @@ class CategoryClassifier:
                     CategoryPrediction(keyword[0], 1.0, False, (), "keyword", keyword[1])
                 )
                 continue
-            assert probabilities is not None
-            best = int(probabilities[index].argmax())
-            predictions.append(
-                CategoryPrediction(
-                    model.labels[best], float(probabilities[index][best]), False, (), "model"
+            predictions.append(None)
+        undecided = [index for index, found in enumerate(predictions) if found is None]
+        if undecided:
+            model = self.model
+            probabilities = model.predict_proba([texts[index] for index in undecided])
+            for row, index in enumerate(undecided):
+                best = int(probabilities[row].argmax())
+                predictions[index] = CategoryPrediction(
+                    model.labels[best], float(probabilities[row][best]), False, (), "model"
                 )
-            )
-        return predictions
+        return [prediction for prediction in predictions if prediction is not None]
 
     def evaluate(self, rows: Sequence[LabelledMessage]) -> AccuracyReport:
         """Accuracy per category on labelled messages (e.g. the team's recent corrections

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -44,6 +44,9 @@ from helpline.services.events import LiveEvent, queue_event
 from helpline.services.history import lock_conversation, record_activity
 from helpline.services.recipients import recipients_for
 from helpline.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from helpline.services.routing_hooks import RouteAfter
 
 log = logging.getLogger(__name__)
 
@@ -148,17 +151,36 @@ def analyse(
 ) -> Analysis:
     """Category from the subject and all recent words, frustration with the latest
     message weighing most, language and register of what the customer wrote."""
+    return analyse_many([(texts, subject)], classifier=classifier)[0]
+
+
+def analyse_many(
+    conversations: Sequence[tuple[Sequence[str], str]],
+    *,
+    classifier: CategoryClassifier | None = None,
+) -> list[Analysis]:
+    """`analyse` for several conversations' (texts, subject) at once: the category
+    model's fixed cost per call is most of a short text's, so one call serves all."""
     model = classifier or get_classifier()
-    written = "\n".join(texts)[-MAX_ANALYSED_CHARS:]
-    about = "\n".join(part for part in (subject, written) if part)
-    language = detect_language(written)
-    language_code = language.language if language.reliable else None
-    return Analysis(
-        category=model.classify(about),
-        language=language,
-        frustration=score_conversation(list(texts), language_code),
-        register=estimate_register(written, language_code),
-    )
+    written = ["\n".join(texts)[-MAX_ANALYSED_CHARS:] for texts, _ in conversations]
+    about = [
+        "\n".join(part for part in (subject, words) if part)
+        for (_, subject), words in zip(conversations, written, strict=True)
+    ]
+    categories = model.classify_many(about)
+    analyses = []
+    for (texts, _), words, category in zip(conversations, written, categories, strict=True):
+        language = detect_language(words)
+        language_code = language.language if language.reliable else None
+        analyses.append(
+            Analysis(
+                category=category,
+                language=language,
+                frustration=score_conversation(list(texts), language_code),
+                register=estimate_register(words, language_code),
+            )
+        )
+    return analyses
 
 
 def customer_texts(db: Session, conversation_id: int, limit: int = RECENT_MESSAGES) -> list[str]:
@@ -220,11 +242,14 @@ def _apply(
     changed = False
     level_before = ai_payload(conversation)["frustration_level"]
     prediction = analysis.category
-    conversation.ai_category = prediction.category
-    conversation.ai_category_confidence = round(prediction.confidence, 4)
-    conversation.ai_category_source = prediction.source
-    conversation.ai_urgent_reasons = list(prediction.urgency_reasons)
     confident = prediction.source != "model" or prediction.confidence >= MIN_MODEL_CONFIDENCE
+    # An unsure guess never replaces a hint already shown: on vague words it would
+    # flip between categories with every line.
+    if confident or conversation.ai_category is None:
+        conversation.ai_category = prediction.category
+        conversation.ai_category_confidence = round(prediction.confidence, 4)
+        conversation.ai_category_source = prediction.source
+        conversation.ai_urgent_reasons = list(prediction.urgency_reasons)
     if conversation.category is None and confident:
         activities.append(
             record_activity(
@@ -292,10 +317,18 @@ def _apply(
 # ---------------------------------------------------------------- the message hook
 
 
-def after_customer_message(db: Session, conversation_id: int, *, text: str, now: datetime) -> None:
+def after_customer_message(
+    db: Session,
+    conversation_id: int,
+    *,
+    text: str,
+    now: datetime,
+    analysed_before: tuple[str, Analysis] | None = None,
+) -> None:
     """Analyse the conversation after the customer's committed message; then the
     FAQ bot answers if it handles the conversation. Never raises: a failure is
-    logged and the message stays as it is."""
+    logged and the message stays as it is. `analysed_before` (a digest of the texts
+    and their analysis) saves analysing the same words twice."""
     settings = get_settings()
     if not settings.ai_enabled:
         return
@@ -304,7 +337,14 @@ def after_customer_message(db: Session, conversation_id: int, *, text: str, now:
         log.info("AI models still loading; conversation %s is analysed later", conversation_id)
         return
     try:
-        analysed = _analyse_and_store(db, conversation_id, text=text, now=now, settings=settings)
+        analysed = _analyse_and_store(
+            db,
+            conversation_id,
+            text=text,
+            now=now,
+            settings=settings,
+            analysed_before=analysed_before,
+        )
     except Exception:
         db.rollback()
         log.exception("AI assist failed for conversation %s; the message is kept", conversation_id)
@@ -326,10 +366,17 @@ def after_customer_message(db: Session, conversation_id: int, *, text: str, now:
 
 
 def _analyse_and_store(
-    db: Session, conversation_id: int, *, text: str, now: datetime, settings: Settings
+    db: Session,
+    conversation_id: int,
+    *,
+    text: str,
+    now: datetime,
+    settings: Settings,
+    analysed_before: tuple[str, Analysis] | None = None,
 ) -> bool:
     """One transaction: lock, analyse, store, rules/SLA/score, event, commit, route.
-    Returns False when there was nothing to analyse."""
+    Returns whether the FAQ bot should answer (it handles the conversation and
+    there was something new to analyse)."""
     if len(text.strip()) < MIN_TEXT_CHARS:
         return False
     classifier = get_classifier(settings)
@@ -347,11 +394,43 @@ def _analyse_and_store(
     if conversation.ai_text_hash == digest:
         db.commit()
         return False
-    analysis = analyse(texts, subject=conversation.subject or "", classifier=classifier)
-    conversation.ai_text_hash = digest
-    words = len(" ".join(texts).split())
+    if analysed_before is not None and analysed_before[0] == digest:
+        analysis = analysed_before[1]
+    else:
+        analysis = analyse(texts, subject=conversation.subject or "", classifier=classifier)
+    routed = store_analysis(
+        db,
+        conversation,
+        analysis,
+        digest=digest,
+        words=len(" ".join(texts).split()),
+        settings=settings,
+        now=now,
+    )
+    bot_active = conversation.bot_active
+    db.commit()
+    from helpline.services import routing_hooks  # it imports conversations
+
+    routing_hooks.route_after(db, routed, now=now)
+    return bot_active
+
+
+def store_analysis(
+    db: Session,
+    conversation: Conversation,
+    analysis: Analysis,
+    *,
+    digest: str,
+    words: int,
+    settings: Settings,
+    now: datetime,
+) -> RouteAfter | None:
+    """Store an analysis of the texts `digest` names on the locked conversation:
+    fields, activities, routing hooks and the update event (the caller commits and
+    then routes what this returns)."""
     from helpline.services import routing, routing_hooks  # they import conversations
 
+    conversation.ai_text_hash = digest
     urgent_categories: frozenset[str] = (
         routing.load_setup(db, settings).base.weights.urgent_categories
         if analysis.category.urgent
@@ -360,7 +439,6 @@ def _analyse_and_store(
     applied = _apply(
         db, conversation, analysis, words=words, urgent_categories=urgent_categories, now=now
     )
-
     routed = None
     activities = list(applied.activities)
     if applied.routing_changed:
@@ -368,9 +446,7 @@ def _analyse_and_store(
         activities.extend(routed.activities)
     if applied.visible or activities:
         _queue_ai_event(db, conversation, activities)
-    db.commit()
-    routing_hooks.route_after(db, routed, now=now)
-    return True
+    return routed
 
 
 def _queue_ai_event(db: Session, conversation: Conversation, activities: list[Activity]) -> None:

@@ -40,7 +40,7 @@ from helpline.services import config_cache, conversations, routing, routing_hook
 from helpline.services.errors import NotFound, ValidationFailed
 from helpline.services.escalation import load_rules
 from helpline.services.events import LiveEvent, queue_event
-from helpline.services.recipients import conversation_recipients
+from helpline.services.recipients import staff_recipients
 from helpline.services.visitors import Visitor, check_visitor_conversation
 
 log = logging.getLogger(__name__)
@@ -194,22 +194,27 @@ def store_chat_messages(
 
 
 def run_follow_up(db: Session, follow_up: FollowUp, *, now: datetime) -> None:
-    """After the commit: routing rounds for waiting chats, then AI assist once per
-    conversation. Never raises (the periodic jobs catch up on what fails here)."""
-    if follow_up.route:
-        try:
-            routing_hooks.route_after(
-                db, routing_hooks.RouteAfter(conversation_ids=set(follow_up.route)), now=now
-            )
-        except Exception:
-            db.rollback()
-            log.exception("routing after chat messages failed")
-    if not follow_up.customer_texts:
-        return
-    from helpline.services import ai_assist  # AI assist: after the commit, never raises
+    """After the commit: routing rounds for waiting chats, then AI assist for the
+    conversations customers wrote in. Never raises (the periodic jobs catch up on
+    what fails here)."""
+    route_follow_up(db, follow_up, now=now)
+    from helpline.services import ai_assist_batch  # AI assist: after the commit
 
-    for conversation_id, text in follow_up.customer_texts.items():
-        ai_assist.after_customer_message(db, conversation_id, text=text, now=now)
+    ai_assist_batch.after_customer_messages(db, follow_up.customer_texts, now=now)
+
+
+def route_follow_up(db: Session, follow_up: FollowUp, *, now: datetime) -> None:
+    """The routing round of `run_follow_up` (the live server runs AI assist apart:
+    its screening reads without the writer lock). Never raises."""
+    if not follow_up.route:
+        return
+    try:
+        routing_hooks.route_after(
+            db, routing_hooks.RouteAfter(conversation_ids=set(follow_up.route)), now=now
+        )
+    except Exception:
+        db.rollback()
+        log.exception("routing after chat messages failed")
 
 
 # ---------------------------------------------------------------- the plain path
@@ -344,23 +349,13 @@ def _message_rules(db: Session) -> list[Any]:
 def _recipients(
     db: Session, conversation: SimpleNamespace, participants: set[int]
 ) -> frozenset[int]:
-    key = (
-        "chat_messages.recipients",
-        conversation.assignee_id,
-        conversation.team_id,
-        conversation.inbox_id,
-    )
-    staff = config_cache.cached(
+    return staff_recipients(
         db,
-        key,
-        lambda: conversation_recipients(
-            db,
-            assignee_id=conversation.assignee_id,
-            team_id=conversation.team_id,
-            inbox_id=conversation.inbox_id,
-        ),
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+        inbox_id=conversation.inbox_id,
+        participants=participants,
     )
-    return staff | participants if participants else staff
 
 
 def _plan(value: str | None) -> Plan | None:

@@ -7,11 +7,14 @@ agent who could not open the conversation it describes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Conversation, InboxMember, Participant, TeamMember, User
 from helpline.domain.enums import Role
+from helpline.services import config_cache
 
 
 def conversation_recipients(
@@ -50,13 +53,50 @@ def conversation_recipients(
     return frozenset(user_ids)
 
 
+def staff_recipients(
+    db: Session,
+    *,
+    assignee_id: int | None,
+    team_id: int | None,
+    inbox_id: int,
+    participants: Collection[int] = (),
+) -> frozenset[int]:
+    """`conversation_recipients` from the configuration cache: the team's and inbox's
+    people once per (team, inbox) and configuration, plus the assignee and the
+    participants when they are active. One cached set per team and inbox instead of
+    one per assignee: with thousands of agents each would be read from the database
+    on its first message."""
+    base = config_cache.cached(
+        db,
+        ("recipients.base", team_id, inbox_id),
+        lambda: conversation_recipients(db, assignee_id=None, team_id=team_id, inbox_id=inbox_id),
+    )
+    extra = set(participants)
+    if assignee_id is not None:
+        extra.add(assignee_id)
+    extra -= base
+    if not extra:
+        return base
+    active = config_cache.cached(
+        db,
+        "recipients.active_users",
+        lambda: frozenset(db.scalars(select(User.id).where(User.is_active.is_(True)))),
+    )
+    return base | (extra & active)
+
+
 def recipients_for(db: Session, conversation: Conversation) -> frozenset[int]:
-    return conversation_recipients(
+    participants = db.scalars(
+        select(Participant.user_id).where(
+            Participant.conversation_id == conversation.id, Participant.left_at.is_(None)
+        )
+    ).all()
+    return staff_recipients(
         db,
         assignee_id=conversation.assignee_id,
         team_id=conversation.team_id,
         inbox_id=conversation.inbox_id,
-        conversation_id=conversation.id,
+        participants=participants,
     )
 
 

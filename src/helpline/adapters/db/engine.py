@@ -37,6 +37,8 @@ class ReadOnlyViolation(RuntimeError):
 
 CHECKPOINT_INTERVAL_SECONDS = 1.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+MMAP_SIZE_BYTES = 256 * 1024 * 1024
+CACHE_SIZE_KIB = 16 * 1024
 
 
 class _Checkpointer:
@@ -196,6 +198,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Pages of the database file are read through a memory map (no read()
+            # call each), and each connection keeps more of them: under load a chat
+            # message's statements otherwise spent a fifth of their time in the kernel.
+            cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE_BYTES}")
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_SIZE_KIB}")
             if checkpointer is not None:
                 cursor.execute("PRAGMA wal_autocheckpoint=0")  # see _Checkpointer
                 cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")

@@ -7,7 +7,9 @@ meanwhile wait for the next batch. At low load a batch is one message and nothin
 waits; under load one commit (and one fsync or round trip) serves many messages.
 A message is acknowledged only after the commit that stored it; routing rounds and
 AI assist for the batch run after the acknowledgements, merged with whatever
-follow-up is still waiting (see `chat_messages.FollowUp`).
+follow-up is still waiting (see `chat_messages.FollowUp`). AI assist screens the
+whole burst in a read-only session (`ai_assist_batch`), so on SQLite the model
+never runs while the writer lock is held; only what changes is stored.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from helpline.services.ai_assist_batch import screen_safely
+from helpline.services.ai_assist_batch import store as store_analyses
 from helpline.services.chat_messages import (
     ChatPost,
     FollowUp,
-    run_follow_up,
+    route_follow_up,
     store_chat_messages,
 )
 from helpline.services.conversations import PostedMessage
@@ -89,6 +93,11 @@ class MessageWriter:
         while self._follow_up:
             follow_up, self._follow_up = self._follow_up, FollowUp()
             try:
-                await self.hub.run_db(run_follow_up, follow_up, now=self.hub.now())
+                await self.hub.run_db(route_follow_up, follow_up, now=self.hub.now())
+                texts = follow_up.customer_texts
+                if texts:
+                    pending = await self.hub.run_read(screen_safely, texts, now=self.hub.now())
+                    if pending:
+                        await self.hub.run_db(store_analyses, pending, texts, now=self.hub.now())
             except Exception:
                 log.exception("chat message follow-up failed")
