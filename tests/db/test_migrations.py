@@ -66,3 +66,14 @@ def test_upgrade_is_idempotent_and_downgrade_round_trips(empty_engine: Engine) -
 
     upgrade_to_head(empty_engine)
     assert "conversations" in inspect(empty_engine).get_table_names()
+
+
+def test_the_assignee_index_carries_the_channel_on_postgresql(empty_engine: Engine) -> None:
+    """Routing counts candidate agents' open chats and email tickets from this index
+    alone (0006); the drift check above does not compare INCLUDE columns."""
+    upgrade_to_head(empty_engine)
+    indexes = {index["name"]: index for index in inspect(empty_engine).get_indexes("conversations")}
+    index = indexes["ix_conversations_assignee_status"]
+    assert index["column_names"] == ["assignee_id", "status", "last_activity_at"]
+    if empty_engine.dialect.name == "postgresql":
+        assert index.get("dialect_options", {}).get("postgresql_include") == ["channel"]

@@ -17,7 +17,7 @@ from helpline.adapters.db.engine import is_postgres, make_session_factory
 from helpline.adapters.db.models import Counter, Inbox, RoutingSettings, User
 from helpline.domain.routing import Strategy
 from helpline.services import config_cache, routing
-from tests.factories import make_inbox, make_team, make_user
+from tests.factories import make_conversation, make_inbox, make_team, make_user
 from tests.routing.support import API, build_org, customer, go_online, open_chat
 from tests.support import FrozenClock, login
 
@@ -162,3 +162,39 @@ def test_a_rolled_back_change_never_reaches_other_transactions(
         other.rollback()
 
     assert routing.load_setup(db).inbox_strategies[inbox_id] == Strategy.PRIORITY
+
+
+def test_an_agents_new_skills_and_languages_are_used_by_the_next_arrival(
+    db: Session, db_engine: Engine, clock: FrozenClock
+) -> None:
+    """A new chat's candidates (who may take it by tier, skills, languages and teams)
+    are cached per configuration version: changing an agent's skills or languages
+    from another session is a configuration change."""
+    now = clock()
+    agent = make_user(db, status="online", skills=["billing"], languages=["en"])
+    inbox = make_inbox(db)
+    technical = make_conversation(
+        db, inbox, category="technical", language="en", waiting_since=now, last_activity_at=now
+    )
+    german = make_conversation(
+        db, inbox, category="billing", language="de", waiting_since=now, last_activity_at=now
+    )
+    db.commit()
+    arrivals = [technical.id, german.id]
+    for conversation_id in arrivals:
+        assert routing.route_waiting(db, now=now, conversation_ids=[conversation_id]).assigned == []
+    agent_id = agent.id  # `_token` expires the session's objects
+    before = _token(db)
+
+    with make_session_factory(db_engine)() as other:
+        other.execute(
+            update(User)
+            .where(User.id == agent_id)
+            .values(skills=["billing", "technical"], languages=["en", "de-AT"])
+        )
+        other.commit()
+
+    assert _token(db) != before
+    for conversation_id in arrivals:
+        outcome = routing.route_waiting(db, now=now, conversation_ids=[conversation_id])
+        assert outcome.assigned == [(conversation_id, agent_id)]

@@ -13,6 +13,7 @@ from helpline.adapters.db import routing_repo as repo
 from helpline.adapters.db.engine import is_postgres, make_session_factory
 from helpline.adapters.db.models import Activity, Conversation
 from helpline.services import routing
+from helpline.services.events import LiveEvent, install_publisher
 from tests.factories import make_contact, make_conversation, make_inbox, make_user
 from tests.support import FrozenClock
 
@@ -148,6 +149,77 @@ def test_claiming_waiting_rows_skips_those_another_transaction_holds(
     db.rollback()
 
 
+def test_the_claim_counts_the_locked_agents_loads_as_open_loads_does(
+    db: Session, clock: FrozenClock
+) -> None:
+    """The arrival's claim also counts its agents' open chats and email tickets (one
+    round trip fewer); a conversation that is no longer waiting is not claimed."""
+    now = clock()
+    busy, idle = make_user(db, status="online"), make_user(db, status="online")
+    inbox = make_inbox(db)
+    for channel in ("chat", "chat", "email"):
+        make_conversation(db, inbox, make_contact(db), assignee_id=busy.id).channel = channel
+    make_conversation(db, inbox, make_contact(db), assignee_id=busy.id, status="solved")
+    waiting, taken = _waiting(db, 2, now)
+    taken.assignee_id = idle.id
+    db.commit()
+
+    repo.lock_agents(db, [busy.id, idle.id])
+    claimed, loads = repo.claim_waiting_counting(db, [waiting.id, taken.id], [busy.id, idle.id])
+
+    assert set(claimed) == {waiting.id}
+    assert loads == repo.open_loads(db, [busy.id, idle.id]) == {busy.id: (2, 1), idle.id: (1, 0)}
+    db.rollback()
+
+
+def test_a_routed_assignment_is_written_once_and_the_session_sees_it(
+    db: Session, clock: FrozenClock
+) -> None:
+    """The assignment's writes bypass the ORM's flush (one statement on PostgreSQL):
+    the database, the session's objects and the live event agree."""
+    now = clock()
+    agent = make_user(db, status="online")
+    chat, email = _waiting(db, 2, now)
+    email.channel = "email"
+    db.commit()
+    seqs = {chat.id: chat.last_seq, email.id: email.last_seq}
+    events: list[LiveEvent] = []
+    install_publisher(db, events.append)
+
+    outcome = routing.route_waiting(db, now=now, conversation_ids=[chat.id, email.id])
+
+    assert sorted(outcome.assigned) == sorted([(chat.id, agent.id), (email.id, agent.id)])
+    assert agent.last_assigned_at == now
+    entries = {entry.conversation_id: entry for entry in db.scalars(select(Activity))}
+    for conversation, offered in ((chat, True), (email, False)):
+        assert conversation.assignee_id == agent.id and conversation.assigned_at == now
+        assert conversation.last_seq == seqs[conversation.id] + 1 == entries[conversation.id].seq
+        assert (conversation.offered_to_id == agent.id) is offered
+        stored = db.execute(
+            select(
+                Conversation.assignee_id, Conversation.last_seq, Conversation.offered_to_id
+            ).where(Conversation.id == conversation.id)
+        ).one()
+        assert tuple(stored) == (
+            agent.id,
+            conversation.last_seq,
+            agent.id if offered else None,
+        )
+        entry = entries[conversation.id]
+        assert (entry.kind, entry.actor_type, entry.created_at) == ("assigned", "system", now)
+        assert entry.data["to"] == agent.id and entry.data["strategy"] == "priority"
+    payloads = {event.conversation_id: event.payload for event in events}
+    for conversation_id, entry in entries.items():
+        (activity,) = payloads[conversation_id]["activities"]
+        assert (activity["id"], activity["seq"], activity["data"]) == (
+            entry.id,
+            entry.seq,
+            entry.data,
+        )
+        assert payloads[conversation_id]["conversation"]["assignee_id"] == agent.id
+    db.rollback()
+
+
 def test_locking_agents_waits_for_a_transaction_holding_one_on_postgresql(
     db: Session, db_engine: Engine
 ) -> None:
@@ -176,12 +248,13 @@ def test_locking_agents_waits_for_a_transaction_holding_one_on_postgresql(
             other.rollback()
 
 
-def test_the_sql_prefilter_never_leaves_out_an_eligible_agent(
+def test_the_candidate_prefilter_reads_exactly_the_eligible_agents(
     db: Session, clock: FrozenClock
 ) -> None:
-    """A new chat's round reads only agents who might take it (team, category by
-    skills or teams, language, tier); the domain decides. The SQL may let too many
-    through, never too few."""
+    """A new chat's round reads only the agents who may take it (team, category by
+    skills or teams, language, tier), chosen by the domain's own check on cached
+    configuration: never one too few (and, with everyone online and free, none too
+    many)."""
     from helpline.adapters.db.models import Team
     from helpline.domain.routing.eligibility import static_problems
     from helpline.domain.routing.model import normalise_language
@@ -233,7 +306,7 @@ def test_the_sql_prefilter_never_leaves_out_an_eligible_agent(
                         priority_score=0.0,
                         frustration=None,
                     )
-                    needs = routing._static_needs(row, teams)
+                    needs = routing._static_needs(row)
                     found = {
                         agent.id
                         for agent in routing.load_routable_agents(db, email_weight=0.5, needs=needs)
@@ -250,5 +323,5 @@ def test_the_sql_prefilter_never_leaves_out_an_eligible_agent(
                             teams=teams,
                         )
                     }
-                    assert eligible <= found, (team_id, category, language, tier)
+                    assert eligible == found, (team_id, category, language, tier)
     db.rollback()

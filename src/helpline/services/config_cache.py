@@ -25,11 +25,10 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, event, select
+from sqlalchemy import Engine, ScalarSelect, Select, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.sql import Executable
 
 from helpline.adapters.db.models import (
     Counter,
@@ -56,10 +55,11 @@ WATCHED: dict[type[Any], frozenset[str] | None] = {
     SLAPolicy: None,
     SLACalendar: None,
     Rule: None,
-    User: frozenset({"role", "is_active"}),
+    User: frozenset({"role", "is_active", "tier", "skills", "languages"}),
 }
 """Models whose rows are configuration; for an update, the columns that count
-(None: every column, except those in IGNORED)."""
+(None: every column, except those in IGNORED). A user's tier, skills and languages
+count: routing caches which agents may take which conversations."""
 IGNORED: dict[type[Any], frozenset[str]] = {RoutingSettings: frozenset({"last_tick_at"})}
 """Columns written by the system all the time (the worker's tick clock): not a change
 of configuration."""
@@ -124,9 +124,26 @@ def _bumped_here(db: Session) -> bool:
 
 
 @functools.cache
-def _version_statement() -> Executable:
+def _version_statement() -> Select[tuple[Any]]:
     table = _counters()
     return select(table.c.value).where(table.c.name == VERSION_NAME)
+
+
+@functools.cache
+def version_column() -> ScalarSelect[Any]:
+    """The token as a scalar subquery: a statement that reads something else at the
+    start of a transaction can carry it, saving a round trip (see `note_version`)."""
+    return _version_statement().scalar_subquery()
+
+
+def note_version(db: Session, value: int | None) -> None:
+    """Take the token a statement of this transaction read along with its rows (from
+    `version_column()`) as this transaction's, unless it has one already."""
+    transaction = db.get_transaction()
+    memo = db.info.get(_SESSION_VERSION)
+    if transaction is None or (memo is not None and memo[0] is transaction):
+        return
+    db.info[_SESSION_VERSION] = (transaction, int(value or 0))
 
 
 def version(db: Session) -> int:
@@ -188,6 +205,18 @@ def _counts(obj: Any, *, new_or_deleted: bool) -> bool:
         if attribute.history.has_changes():
             return True
     return False
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction(session: Session, transaction: SessionTransaction) -> None:
+    """The memos name their transaction; dropping them when it ends also breaks the
+    session → info → transaction → session cycle, which otherwise left every session
+    (with its connection and event dispatchers) for the cyclic collector."""
+    memo = session.info.get(_SESSION_VERSION)
+    if memo is not None and memo[0] is transaction:
+        del session.info[_SESSION_VERSION]
+    if session.info.get(_SESSION_BUMPED) is transaction:
+        del session.info[_SESSION_BUMPED]
 
 
 @event.listens_for(Session, "before_flush")

@@ -67,7 +67,7 @@ from helpline.domain.routing import (
     score_conversation,
 )
 from helpline.domain.routing.config import DEFAULT_HANDLING_MINUTES
-from helpline.domain.routing.eligibility import fits_under_cap
+from helpline.domain.routing.eligibility import fits_under_cap, static_problems
 from helpline.domain.routing.model import MAX_CHAT_CAP, MIN_CHAT_CAP, normalise_language
 from helpline.domain.routing.priority import DEFAULT_WEIGHTS
 from helpline.domain.routing.strategies import LIVE_CHANNELS, ReofferReason, Router
@@ -432,6 +432,53 @@ def load_agents(db: Session, agent_ids: Collection[int] | None = None) -> list[A
     return [agent_state(row, memberships.get(row.id, ()), loads.get(row.id)) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class StaticNeeds:
+    """What one conversation needs of an agent that does not change while routing
+    runs: team, category, language, tier (no presence, no load)."""
+
+    tier: int
+    team_id: int | None = None
+    category: str | None = None
+    language: str | None = None
+    """Primary language subtag, lower-case (`pt` for `pt-BR`)."""
+
+
+def read_staff(db: Session) -> list[AgentState]:
+    """Every active agent's static facts (tier, skills, languages, teams); their
+    presence and load here mean nothing."""
+    rows = repo.agent_rows(db, online_only=False)
+    memberships = repo.team_ids_by_user(db)
+    return [agent_state(row, memberships.get(row.id, ()), None) for row in rows]
+
+
+def candidates(db: Session, needs: StaticNeeds) -> repo.AgentIds | None:
+    """The active agents who meet `needs` by the domain's own check
+    (`static_problems`), or None when all of them do: worked out once per process
+    and configuration version (tier, skills, languages and teams are configuration,
+    see `config_cache`), so an arrival's query counts the load of these agents
+    only and never filters JSON columns row by row."""
+
+    def meeting() -> repo.AgentIds | None:
+        staff = config_cache.cached(db, "routing_staff", lambda: read_staff(db))
+        teams = load_teams(db)
+        ids = repo.AgentIds.of(
+            agent.id
+            for agent in staff
+            if not static_problems(
+                agent,
+                team_id=needs.team_id,
+                category=needs.category,
+                language=needs.language,
+                tier=needs.tier,
+                teams=teams,
+            )
+        )
+        return None if len(ids.ids) == len(staff) else ids
+
+    return config_cache.cached(db, ("routing_candidates", needs), meeting)
+
+
 def load_routable_agents(
     db: Session,
     *,
@@ -440,12 +487,13 @@ def load_routable_agents(
     also: Collection[int] = (),
     order: repo.AgentOrder | None = None,
     limit: int | None = None,
-    needs: repo.StaticNeeds | None = None,
+    needs: StaticNeeds | None = None,
 ) -> list[AgentState]:
     """The agents a round can give work to: online with room, plus the previous
     agents in `also` (a returning customer may be held for a full one). Leaving out
     the full ones keeps a round's cost to the agents who matter; `order`/`limit`
-    keep only the first in the strategy's order (see `repo.routable_agents`)."""
+    keep only the first in the strategy's order (see `repo.routable_agents`);
+    `needs`: only the agents who meet them (`candidates`)."""
     rows = repo.routable_agents(
         db,
         email_weight=email_weight,
@@ -453,7 +501,7 @@ def load_routable_agents(
         also=also,
         order=order,
         limit=limit,
-        needs=needs,
+        candidates=candidates(db, needs) if needs is not None else None,
     )
     return [agent_state(row, teams, (chats, emails)) for row, chats, emails, teams in rows]
 
@@ -480,7 +528,7 @@ def load_snapshot(
     agent_order: repo.AgentOrder | None = None,
     agent_limit: int | None = None,
     rows: list[repo.WaitingRow] | None = None,
-    needs: repo.StaticNeeds | None = None,
+    needs: StaticNeeds | None = None,
     teams: Mapping[int, TeamInfo] | None = None,
 ) -> Snapshot:
     """The queue (all of it, these conversations, or the `best` top) and the agents:
@@ -626,22 +674,25 @@ def apply_assignments(
 ) -> tuple[list[tuple[int, int]], int]:
     """Write the planned assignments that still hold; returns (written, skipped).
 
-    Locking: the planned agents' rows FOR UPDATE (id order) and their loads counted
-    again under the locks; then the planned conversations FOR UPDATE SKIP LOCKED,
-    keeping only those still open and unassigned. An assignment is written only if
-    its agent is still active and online and the conversation still fits under
-    their cap. Does not commit.
+    Locking: the planned agents' rows FOR UPDATE (id order); then the planned
+    conversations FOR UPDATE SKIP LOCKED, keeping only those still open and
+    unassigned, with the agents' loads counted again by that statement (it starts
+    once the agent locks are held). An assignment is written only if its agent is
+    still active and online and the conversation still fits under their cap, with
+    its history entry (`repo.write_assignments`). Does not commit.
     """
     if not planned:
         return [], 0
     agents = repo.lock_agents(db, (p.assignment.agent_id for p in planned))
-    loads = repo.open_loads(db, list(agents))
+    # Counted by the claiming statement, which starts once the agents are locked.
+    claimed, loads = repo.claim_waiting_counting(
+        db, (p.assignment.conversation_id for p in planned), list(agents)
+    )
     load_of = {
         agent_id: chats + email_weight * emails for agent_id, (chats, emails) in loads.items()
     }
-    claimed = repo.claim_waiting(db, (p.assignment.conversation_id for p in planned))
     written: list[tuple[int, int]] = []
-    changed: list[tuple[Conversation, Activity]] = []
+    writes: list[repo.AssignmentWrite] = []
     skipped = 0
     for item in planned:
         assignment = item.assignment
@@ -661,36 +712,31 @@ def apply_assignments(
             skipped += 1
             continue
         load_of[agent.id] = load + cost
-        conversation.assignee_id = agent.id
-        conversation.assigned_at = now
-        if Channel(conversation.channel) in LIVE_CHANNELS:
-            conversation.offered_to_id = agent.id
-            conversation.offered_at = now
-        agent.last_assigned_at = now
         score = assignment.score
-        activity = record_activity(
-            db,
-            conversation,
-            ActivityKind.ASSIGNED,
-            now=now,
-            actor_type="system",
-            data={
-                "from": None,
-                "to": agent.id,
-                "from_name": None,
-                "to_name": agent.name,
-                "reason": assignment.reason,
-                "strategy": item.config.strategy.value,
-                "score": round(score.total, 1) if score is not None else None,
-            },
+        writes.append(
+            repo.AssignmentWrite(
+                conversation=conversation,
+                agent=agent,
+                offered=Channel(conversation.channel) in LIVE_CHANNELS,
+                data={
+                    "from": None,
+                    "to": agent.id,
+                    "from_name": None,
+                    "to_name": agent.name,
+                    "reason": assignment.reason,
+                    "strategy": item.config.strategy.value,
+                    "score": round(score.total, 1) if score is not None else None,
+                },
+            )
         )
-        changed.append((conversation, activity))
         written.append((conversation.id, agent.id))
-    # One flush for the whole round: the updates and history inserts go out batched.
-    db.flush()
+    # The whole round in one statement on PostgreSQL (updates and history entries).
+    entries = repo.write_assignments(db, writes, now=now)
     recipients = _Recipients(db)
-    for conversation, activity in changed:
-        queue_updated_event(db, conversation, [activity], recipients=recipients(conversation))
+    for write, activity in zip(writes, entries, strict=True):
+        queue_updated_event(
+            db, write.conversation, [activity], recipients=recipients(write.conversation)
+        )
     return written, skipped
 
 
@@ -700,9 +746,10 @@ in the strategy's order (`ARRIVAL_AGENTS` + 10 per conversation), falling back t
 every agent with room when none of those could take one."""
 ARRIVAL_AGENTS = 40
 ONE_ARRIVAL_AGENTS = 10
-"""A single arrival's agents are filtered by its static needs in SQL (team, tier,
-category, language), so the first few in the strategy's order are nearly always
-eligible; fewer rows to read and index keep the arrival's decision fast."""
+"""A single arrival's agents are only those who meet its static needs (team, tier,
+category, language: `candidates`), so the first few in the strategy's order are
+nearly always eligible; fewer rows to read and index keep the arrival's decision
+fast."""
 _AGENT_ORDER: dict[Strategy, repo.AgentOrder] = {
     Strategy.PRIORITY: "load",
     Strategy.FIFO: "load",
@@ -727,24 +774,25 @@ def _snapshot_and_plan(
     conversation_ids: Collection[int] | None,
     agent_ids: Collection[int] | None,
     best: int | None,
+    arrivals: list[repo.WaitingRow] | None = None,
 ) -> tuple[Snapshot, RoundPlan | None]:
-    """Read and plan. A few arrivals sharing one strategy are planned against the
-    first agents in that strategy's order; if one of them found nobody there, the
-    plan is made again against every agent with room."""
+    """Read and plan. A few arrivals sharing one strategy (`arrivals`: their rows,
+    read already) are planned against the first agents in that strategy's order; if
+    one of them found nobody there, the plan is made again against every agent with
+    room."""
     order: repo.AgentOrder | None = None
     limit: int | None = None
-    needs: repo.StaticNeeds | None = None
-    rows: list[repo.WaitingRow] | None = None
+    needs: StaticNeeds | None = None
+    rows = arrivals
     teams: Mapping[int, TeamInfo] | None = None
-    if conversation_ids is not None and 0 < len(conversation_ids) <= FEW_ARRIVALS:
-        rows = repo.waiting_rows(db, conversation_ids=conversation_ids)
+    if rows is not None:
         strategies = {setup.config_for(row.inbox_id, row.team_id).strategy for row in rows}
         if len(strategies) == 1:
             order = _AGENT_ORDER.get(strategies.pop())
             limit = ARRIVAL_AGENTS + 10 * len(rows) if order is not None else None
         if len(rows) == 1:
             teams = load_teams(db)
-            needs = _static_needs(rows[0], teams)
+            needs = _static_needs(rows[0])
             limit = ONE_ARRIVAL_AGENTS if limit is not None else None
     while True:
         snapshot = load_snapshot(
@@ -773,21 +821,28 @@ def _snapshot_and_plan(
         return snapshot, plan
 
 
-def _static_needs(row: repo.WaitingRow, teams: Mapping[int, TeamInfo]) -> repo.StaticNeeds:
-    """What SQL can check of one conversation's eligibility (see `repo.StaticNeeds`)."""
-    category = row.category if row.team_id is None else None
-    handling = tuple(
-        team.id
-        for team in teams.values()
-        if category is not None and (not team.categories or category in team.categories)
-    )
-    return repo.StaticNeeds(
+def _static_needs(row: repo.WaitingRow) -> StaticNeeds:
+    """What decides, before presence and load, who may take one conversation."""
+    return StaticNeeds(
         tier=row.tier if row.tier in (1, 2) else 1,
         team_id=row.team_id,
-        category=category,
-        category_team_ids=handling,
+        category=row.category if row.team_id is None else None,
         language=normalise_language(row.language),
     )
+
+
+def _read_arrivals(
+    db: Session, conversation_ids: Collection[int] | None
+) -> list[repo.WaitingRow] | None:
+    """A few arrivals' rows (None for other rounds) and, in the same round trip, the
+    configuration token: the round's settings then come from the cache without a
+    query of their own."""
+    if conversation_ids is None or not 0 < len(conversation_ids) <= FEW_ARRIVALS:
+        return None
+    rows, token = repo.waiting_rows_with(db, conversation_ids, config_cache.version_column())
+    if rows:
+        config_cache.note_version(db, token)
+    return rows
 
 
 def route_waiting(
@@ -810,9 +865,16 @@ def route_waiting(
     """
     outcome = RoutingOutcome()
     for attempt in range(MAX_RETRIES):
+        arrivals = _read_arrivals(db, conversation_ids)
         setup = load_setup(db, settings)
         snapshot, plan = _snapshot_and_plan(
-            db, setup, now, conversation_ids=conversation_ids, agent_ids=agent_ids, best=best
+            db,
+            setup,
+            now,
+            conversation_ids=conversation_ids,
+            agent_ids=agent_ids,
+            best=best,
+            arrivals=arrivals,
         )
         written: list[tuple[int, int]] = []
         skipped = 0

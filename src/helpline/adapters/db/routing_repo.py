@@ -8,6 +8,10 @@ FOR UPDATE SKIP LOCKED`, so a router passes over rows another process is routing
 changing instead of queueing behind it. SQLite has neither, and needs neither: every
 transaction there begins IMMEDIATE and holds the database's single write lock, so
 writers are serialised already (one server process only).
+
+A new chat's round is mostly round trips, so its statements do what they can at
+once: the conversation comes with the configuration token, the claim with the
+recount, and the writes of an assignment are one statement on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,30 +23,47 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    Boolean,
+    Connection,
     Float,
     Integer,
     Select,
     String,
-    and_,
+    Table,
+    any_,
     bindparam,
     case,
     cast,
-    exists,
-    false,
+    column,
     func,
+    insert,
     join,
+    literal,
+    null,
     or_,
     select,
     true,
+    update,
 )
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ColumnElement, Executable
 
+from helpline.adapters.db.base import UTCDateTime
 from helpline.adapters.db.engine import is_postgres
-from helpline.adapters.db.models import Contact, Conversation, Team, TeamMember, User
-from helpline.domain.enums import AgentStatus, Channel, ConversationStatus
+from helpline.adapters.db.models import Activity, Contact, Conversation, Team, TeamMember, User
+from helpline.domain.enums import ActivityKind, AgentStatus, Channel, ConversationStatus
 
 OPEN = ConversationStatus.OPEN.value
+
+
+def _core(db: Session) -> Connection:
+    """The session's connection, for the Core statements of a new chat's round: the
+    ORM layer's work per statement cost more CPU than some of these queries. Pending
+    ORM changes are flushed first, as `Session.execute` would."""
+    db.flush()
+    return db.connection()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +193,31 @@ def waiting_rows(
     return [WaitingRow(*unique[key]) for key in sorted(unique)]
 
 
+def waiting_rows_with(
+    db: Session, conversation_ids: Collection[int], extra: ColumnElement[Any]
+) -> tuple[list[WaitingRow], Any]:
+    """These conversations, if waiting, and the value of `extra` (an uncorrelated
+    scalar subquery, such as the configuration token) read in the same round trip;
+    (no rows, None) when none of them waits."""
+    if not conversation_ids:
+        return [], None
+    statement = _waiting_with_statement(extra)
+    rows = _core(db).execute(statement, {"b_ids": sorted(conversation_ids)}).all()
+    if not rows:
+        return [], None
+    return [WaitingRow(*row[:-1]) for row in rows], rows[0][-1]
+
+
+@functools.lru_cache(maxsize=4)
+def _waiting_with_statement(extra: ColumnElement[Any]) -> Executable:
+    return (
+        _waiting_select()
+        .add_columns(extra)
+        .where(Conversation.id.in_(bindparam("b_ids", expanding=True)))
+        .order_by(Conversation.id)
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def _waiting_statements(by_ids: bool) -> tuple[Executable, Executable, Executable]:
     """`waiting_rows`' statements, built once (building them cost more than running
@@ -204,85 +250,18 @@ def agent_rows(
 
 
 @dataclass(frozen=True, slots=True)
-class StaticNeeds:
-    """What one conversation needs of an agent, as far as SQL can tell: a superset
-    of the eligible agents (the domain's eligibility check decides)."""
+class AgentIds:
+    """A fixed set of agent ids (an arrival's candidates), with its PostgreSQL array
+    text made once: psycopg dumping a list of hundreds of ints as an array parameter
+    took a third as long as the query that uses it."""
 
-    tier: int
-    team_id: int | None = None
-    category: str | None = None
-    category_team_ids: tuple[int, ...] = ()
-    """Teams that handle the category (or every category)."""
-    language: str | None = None
-    """Primary language subtag, lower-case (`pt` for `pt-BR`)."""
+    ids: frozenset[int]
+    array_text: str
 
-
-def _like_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True, slots=True)
-class _NeedsShape:
-    """Which parts of `StaticNeeds` a statement checks (its values are parameters)."""
-
-    team: bool
-    category: bool
-    category_teams: bool
-    language: bool
-
-
-def _needs_shape(needs: StaticNeeds) -> _NeedsShape:
-    return _NeedsShape(
-        team=needs.team_id is not None,
-        category=needs.team_id is None and needs.category is not None,
-        category_teams=bool(needs.category_team_ids),
-        language=needs.language is not None,
-    )
-
-
-def _needs_params(needs: StaticNeeds) -> dict[str, Any]:
-    return {
-        "b_tier": needs.tier,
-        "b_team": needs.team_id,
-        "b_skill": f'%"{_like_text(needs.category or "")}"%',
-        "b_category_teams": sorted(needs.category_team_ids),
-        "b_language": f'%"{_like_text(needs.language or "")}%',
-    }
-
-
-def _needs_clause(shape: _NeedsShape) -> Any:
-    """Portable SQL for `StaticNeeds`: team membership, tier, the category in the
-    agent's skills (their JSON text) or their teams', the language among theirs."""
-    conditions: list[Any] = [User.tier >= bindparam("b_tier")]
-    if shape.team:
-        conditions.append(
-            exists().where(TeamMember.user_id == User.id, TeamMember.team_id == bindparam("b_team"))
-        )
-    elif shape.category:
-        skills = func.lower(cast(User.skills, String))
-        no_skills = cast(User.skills, String) == "[]"
-        # Uncorrelated IN lists: the database reads team_members once (a hashed
-        # subplan on PostgreSQL) instead of probing it twice per agent.
-        no_teams = User.id.not_in(select(TeamMember.user_id))
-        by_team = (
-            User.id.in_(
-                select(TeamMember.user_id).where(
-                    TeamMember.team_id.in_(bindparam("b_category_teams", expanding=True))
-                )
-            )
-            if shape.category_teams
-            else false()
-        )
-        conditions.append(
-            or_(
-                skills.like(bindparam("b_skill"), escape="\\"),
-                and_(no_skills, or_(no_teams, by_team)),
-            )
-        )
-    if shape.language:
-        languages = func.lower(cast(User.languages, String))
-        conditions.append(languages.like(bindparam("b_language"), escape="\\"))
-    return and_(*conditions)
+    @classmethod
+    def of(cls, ids: Iterable[int]) -> AgentIds:
+        unique = frozenset(ids)
+        return cls(unique, "{" + ",".join(str(agent_id) for agent_id in sorted(unique)) + "}")
 
 
 AgentOrder = Literal["load", "turn", "open_chats"]
@@ -298,7 +277,7 @@ def _routable_statements(
     with_also: bool,
     order: AgentOrder | None,
     limited: bool,
-    needs: _NeedsShape | None,
+    by_candidates: bool,
 ) -> tuple[Executable | None, Executable]:
     """The statements of `routable_agents` for one shape of call, built once (their
     values are parameters): (previous agents or None, the agents with room)."""
@@ -309,7 +288,19 @@ def _routable_statements(
     # LATERAL: two correlated counts.
     open_of_agent = (Conversation.assignee_id == User.id) & (Conversation.status == OPEN)
     is_email = Conversation.channel == Channel.EMAIL.value
-    source: Any = User
+    agents: Any = User
+    source: Any
+    everyone: Any
+    if postgres and by_candidates:
+        # The candidates as a joined set, which PostgreSQL hashes against users (an
+        # `= ANY(array)` parameter is compared element by element on every row).
+        candidates = (
+            func.unnest(cast(bindparam("b_candidates", type_=String), ARRAY(Integer)))
+            .table_valued("id")
+            .render_derived()
+            .alias("candidate")
+        )
+        agents = join(candidates, User, User.id == candidates.c.id)
     if postgres:
         load = (
             select(
@@ -321,10 +312,12 @@ def _routable_statements(
         )
         chats: Any = load.c.chats
         emails: Any = load.c.emails
-        source = join(User, load, true())
+        source = join(agents, load, true())
+        everyone = join(User, load, true())
     else:
         emails = select(func.count()).where(open_of_agent, is_email).scalar_subquery()
         chats = select(func.count()).where(open_of_agent, ~is_email).scalar_subquery()
+        source = everyone = User
     weight = bindparam("b_weight", type_=Float)
     load_of = chats + emails * weight
     has_room = load_of + bindparam("b_smallest", type_=Float) <= User.max_concurrent_chats + 1e-9
@@ -333,13 +326,17 @@ def _routable_statements(
         .where(TeamMember.user_id == User.id)
         .scalar_subquery()
     )
-    query: Any = (
-        select(*_AGENT_COLUMNS, chats, emails, teams)
-        .select_from(source)
-        .where(User.is_active.is_(True), User.status == AgentStatus.ONLINE.value)
-    )
-    if by_ids:
-        query = query.where(User.id.in_(bindparam("b_agent_ids", expanding=True)))
+
+    def online(source: Any) -> Any:
+        query = (
+            select(*_AGENT_COLUMNS, chats, emails, teams)
+            .select_from(source)
+            .where(User.is_active.is_(True), User.status == AgentStatus.ONLINE.value)
+        )
+        if by_ids:
+            query = query.where(User.id.in_(bindparam("b_agent_ids", expanding=True)))
+        return query
+
     turn = User.last_assigned_at.asc().nulls_first()
     keys: dict[str, list[Any]] = {
         "load": [load_of, turn],
@@ -351,10 +348,10 @@ def _routable_statements(
     previous = None
     if limited and with_also:
         # The previous agents come whatever their place in the order.
-        previous = query.where(in_also)
-    filtered = query.where(or_(has_room, in_also) if with_also else has_room)
-    if needs is not None:
-        filtered = filtered.where(_needs_clause(needs))
+        previous = online(everyone).where(in_also)
+    filtered = online(source).where(or_(has_room, in_also) if with_also else has_room)
+    if by_candidates and not postgres:
+        filtered = filtered.where(User.id.in_(bindparam("b_candidates", expanding=True)))
     if limited:
         filtered = filtered.where(~in_also) if with_also else filtered
         filtered = filtered.order_by(*ordered).limit(bindparam("b_limit", type_=Integer))
@@ -371,24 +368,26 @@ def routable_agents(
     also: Collection[int] = (),
     order: AgentOrder | None = None,
     limit: int | None = None,
-    needs: StaticNeeds | None = None,
+    candidates: AgentIds | None = None,
 ) -> list[tuple[AgentRow, int, int, set[int]]]:
     """Online agents with room for at least an email ticket, with their load and
     teams as (row, open chats, open email tickets, team ids), in one query; plus the
     agents in `also` (returning customers' previous agents) even when full, so a
-    round can hold a conversation for them. With `order` and `limit`: only the first agents in the
-    strategy's order (the best eligible agent of a single arrival is among them
-    whenever any of them is eligible); `needs` leaves out agents who cannot take the
-    conversation anyway. No locks: the apply step counts again."""
+    round can hold a conversation for them. With `order` and `limit`: only the first
+    agents in the strategy's order (the best eligible agent of a single arrival is
+    among them whenever any of them is eligible); `candidates` leaves out everyone
+    else (those who cannot take the conversation anyway: their loads are never
+    counted). No locks: the apply step counts again."""
     if agent_ids is not None and not agent_ids:
         return []
+    postgres = is_postgres(db)
     previous, filtered = _routable_statements(
-        is_postgres(db),
+        postgres,
         by_ids=agent_ids is not None,
         with_also=bool(also),
         order=order if limit is not None else None,
         limited=limit is not None,
-        needs=_needs_shape(needs) if needs is not None else None,
+        by_candidates=candidates is not None,
     )
     params: dict[str, Any] = {
         "b_weight": email_weight,
@@ -396,12 +395,14 @@ def routable_agents(
         "b_agent_ids": sorted(agent_ids) if agent_ids is not None else [],
         "b_also": sorted(also),
         "b_limit": limit,
-        **(_needs_params(needs) if needs is not None else {}),
     }
+    if candidates is not None:
+        params["b_candidates"] = candidates.array_text if postgres else sorted(candidates.ids)
+    connection = _core(db)
     result: list[tuple[AgentRow, int, int, set[int]]] = []
     if previous is not None:
-        result.extend(_with_load(row) for row in db.execute(previous, params))
-    result.extend(_with_load(row) for row in db.execute(filtered, params))
+        result.extend(_with_load(row) for row in connection.execute(previous, params))
+    result.extend(_with_load(row) for row in connection.execute(filtered, params))
     return result
 
 
@@ -529,6 +530,67 @@ def _claim_waiting_statement(postgres: bool) -> Executable:
     return query.with_for_update(skip_locked=True) if postgres else query
 
 
+def claim_waiting_counting(
+    db: Session, conversation_ids: Iterable[int], agent_ids: Collection[int]
+) -> tuple[dict[int, Conversation], dict[int, tuple[int, int]]]:
+    """`claim_waiting`, and in the same statement the open loads of `agent_ids` as
+    `open_loads` gives them (the arrival's apply step: one round trip fewer).
+
+    The caller holds those agents' row locks already: this statement starts after
+    they were granted, so its counts see everything their previous holders
+    committed (a count inside the locking statement itself would not: PostgreSQL
+    reads it from the snapshot taken before the lock wait). Without a claimed row
+    there are no loads either, and nothing to write.
+    """
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return {}, {}
+    query = _claim_counting_statement(is_postgres(db))
+    params = {"b_ids": ids, "b_agent_ids": sorted(agent_ids)}
+    rows = db.execute(query, params).all()
+    claimed: dict[int, Conversation] = {row[0].id: row[0] for row in rows}
+    counts: str | None = rows[0][1] if rows else None  # the same on every row
+    loads: dict[int, tuple[int, int]] = {}
+    for item in (counts or "").split(","):
+        if item:
+            agent_id, total, emails = (int(part) for part in item.split(":"))
+            loads[agent_id] = (total - emails, emails)
+    return claimed, loads
+
+
+@functools.lru_cache(maxsize=2)
+def _claim_counting_statement(postgres: bool) -> Executable:
+    counted = aliased(Conversation)
+    is_email = case((counted.channel == Channel.EMAIL.value, 1), else_=0)
+    per_agent = (
+        select(
+            counted.assignee_id.label("agent_id"),
+            func.count().label("total"),
+            func.sum(is_email).label("emails"),
+        )
+        .where(
+            counted.status == OPEN,
+            counted.assignee_id.in_(bindparam("b_agent_ids", expanding=True)),
+        )
+        .group_by(counted.assignee_id)
+        .subquery("per_agent")
+    )
+    as_text = (
+        cast(per_agent.c.agent_id, String)
+        + ":"
+        + cast(per_agent.c.total, String)
+        + ":"
+        + cast(per_agent.c.emails, String)
+    )
+    loads = select(func.aggregate_strings(as_text, ",")).scalar_subquery()
+    query = (
+        select(Conversation, loads)
+        .where(Conversation.id.in_(bindparam("b_ids", expanding=True)), waiting_clause())
+        .execution_options(populate_existing=True)
+    )
+    return query.with_for_update(skip_locked=True, of=Conversation) if postgres else query
+
+
 def claim_assigned(
     db: Session, conversation_ids: Iterable[int], *, assignee_ids: dict[int, int]
 ) -> dict[int, Conversation]:
@@ -565,6 +627,219 @@ def claim_ids(db: Session, ids: Sequence[int]) -> list[Conversation]:
     if is_postgres(db):
         query = query.with_for_update(skip_locked=True)
     return list(db.scalars(query.order_by(Conversation.id)))
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentWrite:
+    """One routed assignment to write: a claimed conversation, its locked agent, and
+    what its `assigned` history entry says."""
+
+    conversation: Conversation
+    agent: User
+    offered: bool
+    """A live chat: offered to the agent too (the answer timeout runs from now)."""
+    data: dict[str, Any]
+
+
+def write_assignments(
+    db: Session, writes: Sequence[AssignmentWrite], *, now: datetime
+) -> list[Activity]:
+    """Write what `record_activity` and the assignment's attribute changes would
+    (assignee, assignment and offer times, next sequence number, activity times;
+    the agent's last assignment; an `assigned` history entry by the system), in one
+    statement on PostgreSQL and three on SQLite instead of the ORM flush's three
+    round trips. The loaded objects are brought up to date as committed state, so
+    the session sees what the database holds; returns the history entries in the
+    order of `writes`. The caller holds the rows' locks.
+    """
+    if not writes:
+        return []
+    rows: list[dict[str, Any]] = [
+        {
+            "conversation_id": write.conversation.id,
+            "agent_id": write.agent.id,
+            "seq": write.conversation.last_seq + 1,
+            "offered": write.offered,
+            "data": write.data,
+        }
+        for write in writes
+    ]
+    if is_postgres(db):
+        params = {
+            "b_rows": rows,
+            "b_now": now,
+            "b_conversation_ids": [row["conversation_id"] for row in rows],
+            "b_agent_ids": sorted({row["agent_id"] for row in rows}),
+        }
+        returned = _core(db).execute(_assignments_statement(), params)
+        ids = {int(conversation_id): int(entry_id) for conversation_id, entry_id in returned}
+    else:
+        ids = _write_assignments_sqlite(db, rows, now)
+    entries: list[Activity] = []
+    for write, row in zip(writes, rows, strict=True):
+        conversation, agent = write.conversation, write.agent
+        changes: dict[str, Any] = {
+            "assignee_id": agent.id,
+            "assigned_at": now,
+            "last_seq": row["seq"],
+            "updated_at": now,
+            "last_activity_at": now,
+        }
+        if write.offered:
+            changes |= {"offered_to_id": agent.id, "offered_at": now}
+        for name, value in changes.items():
+            set_committed_value(conversation, name, value)
+        set_committed_value(agent, "last_assigned_at", now)
+        entries.append(
+            Activity(
+                id=ids[conversation.id],
+                conversation_id=conversation.id,
+                seq=row["seq"],
+                kind=ActivityKind.ASSIGNED.value,
+                actor_type="system",
+                actor_user_id=None,
+                data=write.data,
+                created_at=now,
+            )
+        )
+    return entries
+
+
+@functools.cache
+def _assignments_statement() -> Executable:
+    """PostgreSQL: the assignments as one JSON parameter, unpacked once and used by
+    both updates and the history insert (data-modifying CTEs)."""
+    conversations, users, activities = (
+        _table(Conversation),
+        _table(User),
+        _table(Activity),
+    )
+    rows = select(
+        func.jsonb_to_recordset(bindparam("b_rows", type_=JSONB))
+        .table_valued(
+            column("conversation_id", Integer),
+            column("agent_id", Integer),
+            column("seq", Integer),
+            column("offered", Boolean),
+            column("data", JSONB),
+        )
+        .render_derived(with_types=True)
+    ).cte("assignment")
+    now = bindparam("b_now", type_=UTCDateTime())
+    # The ids again as arrays: the planner guesses 100 rows for any JSON record set
+    # and would scan whole tables; an `= ANY(array)` finds them by primary key.
+    conversation_ids = bindparam("b_conversation_ids", type_=ARRAY(Integer))
+    assigned = (
+        update(conversations)
+        .where(
+            conversations.c.id == any_(conversation_ids),
+            conversations.c.id == rows.c.conversation_id,
+        )
+        .values(
+            assignee_id=rows.c.agent_id,
+            assigned_at=now,
+            offered_to_id=case(
+                (rows.c.offered, rows.c.agent_id), else_=conversations.c.offered_to_id
+            ),
+            offered_at=case((rows.c.offered, now), else_=conversations.c.offered_at),
+            last_seq=rows.c.seq,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        .cte("assigned")
+    )
+    touched = (
+        update(users)
+        .where(users.c.id == any_(bindparam("b_agent_ids", type_=ARRAY(Integer))))
+        .values(last_assigned_at=now)
+        .cte("touched")
+    )
+    entry = select(
+        rows.c.conversation_id,
+        rows.c.seq,
+        literal(ActivityKind.ASSIGNED.value),
+        literal("system"),
+        null(),
+        rows.c.data,
+        now,
+    )
+    return (
+        insert(activities)
+        .from_select(
+            ["conversation_id", "seq", "kind", "actor_type", "actor_user_id", "data", "created_at"],
+            entry,
+        )
+        .returning(activities.c.conversation_id, activities.c.id)
+        .add_cte(assigned, touched)
+    )
+
+
+def _write_assignments_sqlite(
+    db: Session, rows: list[dict[str, Any]], now: datetime
+) -> dict[int, int]:
+    """SQLite has no data-modifying CTEs: the same writes as three statements (in
+    process, so no round trips to save)."""
+    conversations, users, activities = (
+        _table(Conversation),
+        _table(User),
+        _table(Activity),
+    )
+    offered = bindparam("b_offered", type_=Boolean)
+    agent_id = bindparam("b_agent", type_=Integer)
+    db.execute(
+        update(conversations)
+        .where(conversations.c.id == bindparam("b_conversation", type_=Integer))
+        .values(
+            assignee_id=agent_id,
+            assigned_at=now,
+            offered_to_id=case((offered, agent_id), else_=conversations.c.offered_to_id),
+            offered_at=case((offered, now), else_=conversations.c.offered_at),
+            last_seq=bindparam("b_seq", type_=Integer),
+            updated_at=now,
+            last_activity_at=now,
+        ),
+        [
+            {
+                "b_conversation": row["conversation_id"],
+                "b_agent": row["agent_id"],
+                "b_offered": row["offered"],
+                "b_seq": row["seq"],
+            }
+            for row in rows
+        ],
+    )
+    db.execute(
+        update(users)
+        .where(users.c.id.in_(sorted({row["agent_id"] for row in rows})))
+        .values(last_assigned_at=now)
+    )
+    returned = db.execute(
+        insert(activities).returning(
+            activities.c.conversation_id, activities.c.id, sort_by_parameter_order=True
+        ),
+        [
+            {
+                "conversation_id": row["conversation_id"],
+                "seq": row["seq"],
+                "kind": ActivityKind.ASSIGNED.value,
+                "actor_type": "system",
+                "actor_user_id": None,
+                "data": row["data"],
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
+    return {int(conversation_id): int(entry_id) for conversation_id, entry_id in returned}
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # -- re-offer candidates ------------------------------------------------------------------

@@ -38,7 +38,15 @@ class Conversation(Base):
             "sla_state IS NULL OR sla_state IN ('active', 'met', 'missed')", name="sla_state"
         ),
         Index("ix_conversations_status_activity", "status", "last_activity_at", "id"),
-        Index("ix_conversations_assignee_status", "assignee_id", "status", "last_activity_at"),
+        # PostgreSQL also carries the channel: routing counts each candidate agent's
+        # open chats and email tickets from the index alone.
+        Index(
+            "ix_conversations_assignee_status",
+            "assignee_id",
+            "status",
+            "last_activity_at",
+            postgresql_include=["channel"],
+        ),
         Index("ix_conversations_team_status", "team_id", "status", "last_activity_at"),
         Index("ix_conversations_inbox_status", "inbox_id", "status", "last_activity_at"),
         Index("ix_conversations_status_score", "status", "priority_score"),
