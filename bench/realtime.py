@@ -612,6 +612,7 @@ def seed(url: str, count: int) -> Seeded:
         )
         db.execute(insert(Counter).values(name="conversation", value=count))
         db.commit()
+        _open_each_chat(db, inbox.id)
         rows = db.execute(
             Conversation.__table__.select()
             .with_only_columns(Conversation.id, Conversation.contact_id)
@@ -624,6 +625,54 @@ def seed(url: str, count: int) -> Seeded:
         visitor = Visitor(inbox_id=inbox_id, contact_id=contact_id, verified=False, issued_at=now)
         tokens.append((conversation_id, sign_visitor_token(SECRET_KEY, visitor), raw))
     return Seeded(url=url, inbox_key=key, conversations=tokens)
+
+
+OPENING_LINE = "Hello, I ordered a jacket last week and it has not arrived yet"
+
+
+def _open_each_chat(db: Any, inbox_id: int) -> None:
+    """Each conversation is a chat in progress: its customer's opening line is stored
+    and AI assist has analysed it, as the live server did when the chat began (else
+    the first steps would measure every conversation's one-time first analysis)."""
+    from sqlalchemy import insert, select, update
+
+    from helpline.adapters.db.models import Conversation, Message
+    from helpline.services.ai_assist_batch import after_customer_messages
+
+    rows = db.execute(
+        select(Conversation.id, Conversation.contact_id).where(Conversation.inbox_id == inbox_id)
+    ).all()
+    now = datetime.now(UTC)
+    db.execute(
+        insert(Message),
+        [
+            {
+                "conversation_id": conversation_id,
+                "seq": 1,
+                "author_type": "contact",
+                "author_contact_id": contact_id,
+                "kind": "reply",
+                "body": OPENING_LINE,
+                "attachments": [],
+                "created_at": now,
+            }
+            for conversation_id, contact_id in rows
+        ],
+    )
+    db.execute(update(Conversation).where(Conversation.inbox_id == inbox_id).values(last_seq=1))
+    db.commit()
+    for first in range(0, len(rows), 500):
+        chunk = rows[first : first + 500]
+        after_customer_messages(db, {cid: OPENING_LINE for cid, _ in chunk}, now=now)
+
+
+def use_data_dir(workdir: Path) -> None:
+    """Seeding analyses the opening lines: with the server's model cache, not one
+    in the current directory."""
+    from helpline.settings import get_settings
+
+    os.environ["HELPLINE_DATA_DIR"] = str(workdir / "data")
+    get_settings.cache_clear()
 
 
 def last_seqs(url: str) -> dict[int, int]:
@@ -806,6 +855,7 @@ def report(step: Step) -> None:
 
 async def run_helpline(backend: str, plan: Plan, workdir: Path) -> list[Step]:
     url = database_url(backend, workdir)
+    use_data_dir(workdir)
     try:
         seeded = seed(url, max(plan.sizes))
         port = free_port()
@@ -849,7 +899,7 @@ async def run_relay(plan: Plan) -> list[Step]:
         "--http",
         "httptools",
         "--ws",
-        "websockets",
+        "websockets-sansio",
         "--log-level",
         "warning",
         "--no-access-log",
@@ -936,6 +986,7 @@ def service_profile(backend: str, workdir: Path) -> list[str]:
     from helpline.services.visitors import read_visitor_token
 
     url = database_url(backend, workdir)
+    use_data_dir(workdir)
     lines = []
     try:
         count = 200

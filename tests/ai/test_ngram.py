@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpline.adapters.ai.interfaces import IntentClassifier
-from helpline.adapters.ai.ngram import NgramClassifier, NgramConfig
+from helpline.adapters.ai.ngram import FEW_TEXTS, NgramClassifier, NgramConfig
 from helpline.adapters.ai.store import ARRAYS_FILE, ModelFileError
 from tests.ai.fixtures import bitext_sample
 
@@ -34,6 +34,21 @@ def test_it_learns_the_categories_of_a_small_labelled_set(
     assert isinstance(classifier, IntentClassifier)
     assert set(classifier.labels) == {"account", "billing", "general", "orders"}
     assert accuracy >= 0.85
+
+
+def test_a_few_texts_scored_one_by_one_match_the_sparse_batch_path(
+    trained: tuple[NgramClassifier, list[tuple[str, str]]],
+) -> None:
+    classifier, held_out = trained
+    texts = [text for text, _ in held_out] + ["", "b123", "Zażółć gęślą jaźń", "ÀÉÎ ok?"]
+    assert len(texts) > FEW_TEXTS  # the whole list takes the sparse path
+
+    together = classifier.logits(texts)
+    one_by_one = np.concatenate([classifier.logits([text]) for text in texts])
+
+    assert one_by_one.shape == together.shape == (len(texts), len(classifier.labels))
+    np.testing.assert_allclose(one_by_one, together, atol=1e-4)
+    assert classifier.logits([]).shape == (0, len(classifier.labels))
 
 
 def test_probabilities_cover_every_label_and_top_k_is_ordered(

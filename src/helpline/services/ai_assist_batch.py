@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Conversation, Inbox, Message
 from helpline.domain.enums import AuthorType, Channel, ConversationStatus, MessageKind
-from helpline.services import ai_assist
+from helpline.services import ai_assist, config_cache
 from helpline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -171,17 +171,20 @@ def _statements(postgres: bool) -> tuple[Any, Any]:
     return rows, _recent_texts_statement(postgres)
 
 
-def _bot_inboxes(db: Session, inbox_ids: set[int]) -> set[int]:
-    """The inboxes among these whose FAQ bot is on."""
+def _bot_inboxes(db: Session) -> frozenset[int]:
+    """The inboxes whose FAQ bot is on (configuration: cached per version)."""
     from helpline.services import bot
 
-    if not inbox_ids:
-        return set()
-    inboxes = db.scalars(select(Inbox).where(Inbox.id.in_(inbox_ids)))
-    return {inbox.id for inbox in inboxes if bot.bot_enabled(inbox)}
+    return config_cache.cached(
+        db,
+        "ai_assist_batch.bot_inboxes",
+        lambda: frozenset(
+            inbox.id for inbox in db.scalars(select(Inbox)) if bot.bot_enabled(inbox)
+        ),
+    )
 
 
-def _bot_may_act(row: Mapping[str, Any], bot_inboxes: set[int]) -> bool:
+def _bot_may_act(row: Mapping[str, Any], bot_inboxes: frozenset[int]) -> bool:
     """The FAQ bot handles the conversation or may start on it (`bot._engage`'s
     cheap conditions; the full path checks the rest)."""
     return bool(row["bot_active"]) or (
@@ -258,7 +261,7 @@ def _screen_batch(db: Session, wanted: Sequence[int], *, now: datetime) -> list[
     recent: dict[int, list[str]] = {}
     for conversation_id, body in connection.execute(texts_statement, {"ids": wanted}):
         recent.setdefault(conversation_id, []).append(body)
-    bot_inboxes = _bot_inboxes(db, {row["inbox_id"] for row in rows.values()})
+    bot_inboxes = _bot_inboxes(db)
     db.rollback()
 
     pending: list[Pending] = []

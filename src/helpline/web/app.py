@@ -20,6 +20,7 @@ from helpline.adapters.db.maintenance import refresh_planner_statistics
 from helpline.adapters.db.migrate import upgrade_to_head
 from helpline.adapters.redis_bus import RedisBus
 from helpline.settings import Settings, get_settings
+from helpline.web.collector import keep_collector_quiet
 from helpline.web.errors import install_error_handlers
 from helpline.web.middleware import BodySizeLimit, SecurityHeaders
 from helpline.web.origins import WidgetCors
@@ -57,15 +58,19 @@ def create_app(
             from helpline.worker import start_background_worker
 
             stop_worker = start_background_worker(app)
+        collector: asyncio.Task[None] | None = None
         if settings.environment != "test":
-            # Start-up objects live as long as the process: keep them out of the
-            # collector's way, so full collections stay short with many sockets
-            # open. (Not in tests, where many short-lived apps share one process.)
+            # Start-up objects live as long as the process, and so do open sockets:
+            # keep them out of the collector's way (`collector`). Not in tests,
+            # where many short-lived apps share one process.
             gc.collect()
             gc.freeze()
+            collector = asyncio.create_task(keep_collector_quiet())
         try:
             yield
         finally:
+            if collector is not None:
+                collector.cancel()
             if stop_worker is not None:
                 await stop_worker()
             if isinstance(bus, RedisBus):
