@@ -899,7 +899,7 @@ async def run_relay(plan: Plan) -> list[Step]:
         "--http",
         "httptools",
         "--ws",
-        "websockets-sansio",
+        "websockets",
         "--log-level",
         "warning",
         "--no-access-log",

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Conversation, Message
-from helpline.ai.categories import CategoryPrediction
+from helpline.ai.categories import CategoryClassifier, CategoryPrediction
 from helpline.domain.enums import AuthorType
 from helpline.services import ai_assist, ai_assist_batch
 from helpline.services.chat_messages import ChatPost, do_post_chat_messages
@@ -239,3 +239,45 @@ def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Se
     assert stored.ai_text_hash == ai_assist._digest(latest, stored.subject or "")
     assert stored.ai_text_hash != pending.analysed[0]  # type: ignore[index]
     assert stored.urgent_reason == "failed payment"
+
+
+class _NoModel(CategoryClassifier):
+    """Rules only: the test fails if the category model is consulted."""
+
+    @property
+    def model(self) -> Any:
+        raise AssertionError("the category model ran")
+
+
+def test_a_chat_with_a_settled_topic_only_has_the_rules_read_again(db: Session) -> None:
+    inbox = make_chat_inbox(db)
+    agent = make_user(db, name="Anna", inboxes=[inbox])
+    conversation = make_conversation(
+        db,
+        inbox,
+        make_contact(db),
+        assignee_id=agent.id,
+        created_at=NOW,
+        category="orders",
+        ai_category="orders",
+        ai_category_confidence=0.9,
+        ai_category_source="model",
+        ai_urgent_reasons=[],
+        ai_language="en",
+        language="en",
+    )
+    ai_assist.use_classifier(_NoModel(starter_rows=[]))
+
+    _add(db, conversation, "ok, thanks, I will wait for the parcel then")
+    calm = ai_assist_batch.screen(db, {conversation.id: "ok, thanks"}, now=NOW)
+    for item in calm:  # stored only if the tone changed; the hint is the one kept
+        assert item.analysed is not None
+        assert item.analysed[1].category == CategoryPrediction("orders", 0.9, False, (), "model")
+
+    _add(db, conversation, "Wait, someone hacked my account and changed my password!")
+    (urgent,) = ai_assist_batch.screen(db, {conversation.id: "someone hacked"}, now=NOW)
+    assert urgent.analysed is not None
+    prediction = urgent.analysed[1].category
+    assert prediction.urgent
+    assert prediction.source == "urgent_topic"
+    assert urgent.analysed[1].language.language == "en"

@@ -1,6 +1,6 @@
-"""The server's garbage-collector policy (`web.collector`): what survives a young
-collection is frozen out of later passes, and the periodic full reset still frees
-reference cycles that became garbage after they were frozen."""
+"""The server's garbage-collector policy (`web.collector`): what exists is frozen out
+of later passes, and the periodic full reset still frees reference cycles that
+became garbage after they were frozen."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpline.web.collector import freeze_survivors, full_reset, keep_collector_quiet
+from helpline.web.collector import freeze_tracked, full_reset, keep_collector_quiet
 
 
 class _Node:
@@ -31,7 +31,7 @@ def thawed() -> Iterator[None]:
 
 def test_a_frozen_cycle_waits_for_the_full_reset(thawed: None) -> None:
     node = _Node()
-    freeze_survivors()
+    freeze_tracked()
     assert gc.get_freeze_count() > 0
     alive = weakref.ref(node)
     del node
@@ -45,7 +45,7 @@ def test_a_frozen_cycle_waits_for_the_full_reset(thawed: None) -> None:
 
 
 def test_garbage_made_after_a_freeze_is_collected_as_usual(thawed: None) -> None:
-    freeze_survivors()
+    freeze_tracked()
     node = _Node()
     alive = weakref.ref(node)
     del node

@@ -216,11 +216,18 @@ class CategoryClassifier:
     def classify(self, text: str) -> CategoryPrediction:
         return self.classify_many([text])[0]
 
-    def classify_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
+    def classify_many(
+        self,
+        texts: Sequence[str],
+        *,
+        keep: Sequence[CategoryPrediction | None] | None = None,
+    ) -> list[CategoryPrediction]:
         """Corrections remembered, urgent topics and keywords decide first; the model
-        runs (once, on all the rest together) only where none of them did."""
+        runs (once, on all the rest together) only where none of them did. Where
+        `keep` gives a prediction, it stands in for the model (a conversation whose
+        topic is settled only needs the rules checked on its new words)."""
         predictions: list[CategoryPrediction | None] = []
-        for text in texts:
+        for position, text in enumerate(texts):
             reasons = urgency_reasons(text)
             remembered = self._memory.get(" ".join(fold(text).split()))
             if remembered is not None:
@@ -240,7 +247,7 @@ class CategoryClassifier:
                     CategoryPrediction(keyword[0], 1.0, False, (), "keyword", keyword[1])
                 )
                 continue
-            predictions.append(None)
+            predictions.append(keep[position] if keep is not None else None)
         undecided = [index for index, found in enumerate(predictions) if found is None]
         if undecided:
             model = self.model

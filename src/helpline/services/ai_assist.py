@@ -154,23 +154,43 @@ def analyse(
     return analyse_many([(texts, subject)], classifier=classifier)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What an earlier analysis settled for a conversation: its language and a
+    category hint to keep unless the rules see something new."""
+
+    language: str | None
+    category: CategoryPrediction | None
+
+
 def analyse_many(
     conversations: Sequence[tuple[Sequence[str], str]],
     *,
     classifier: CategoryClassifier | None = None,
+    settled: Sequence[Settled | None] | None = None,
 ) -> list[Analysis]:
     """`analyse` for several conversations' (texts, subject) at once: the category
-    model's fixed cost per call is most of a short text's, so one call serves all."""
+    model's fixed cost per call is most of a short text's, so one call serves all.
+
+    With `settled` for a conversation, its known language stands unless the latest
+    message is reliably in another one (only that message is read), and its kept
+    category hint stands in for the model (the urgent-topic and keyword rules still
+    read all the words): that is most of the work for a chat under way."""
     model = classifier or get_classifier()
+    known = list(settled) if settled is not None else [None] * len(conversations)
     written = ["\n".join(texts)[-MAX_ANALYSED_CHARS:] for texts, _ in conversations]
     about = [
         "\n".join(part for part in (subject, words) if part)
         for (_, subject), words in zip(conversations, written, strict=True)
     ]
-    categories = model.classify_many(about)
+    categories = model.classify_many(
+        about, keep=[item.category if item is not None else None for item in known]
+    )
     analyses = []
-    for (texts, _), words, category in zip(conversations, written, categories, strict=True):
-        language = detect_language(words)
+    for (texts, _), words, category, earlier in zip(
+        conversations, written, categories, known, strict=True
+    ):
+        language = _language(texts, words, earlier)
         language_code = language.language if language.reliable else None
         analyses.append(
             Analysis(
@@ -181,6 +201,15 @@ def analyse_many(
             )
         )
     return analyses
+
+
+def _language(texts: Sequence[str], words: str, earlier: Settled | None) -> LanguageGuess:
+    if earlier is None or earlier.language is None or not texts:
+        return detect_language(words)
+    latest = detect_language(texts[-1][-MAX_ANALYSED_CHARS:])
+    if latest.reliable and latest.language != earlier.language:
+        return latest
+    return LanguageGuess(earlier.language, 1.0)
 
 
 def customer_texts(db: Session, conversation_id: int, limit: int = RECENT_MESSAGES) -> list[str]:

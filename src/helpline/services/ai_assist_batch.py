@@ -20,13 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Conversation, Inbox, Message
+from helpline.ai.categories import CategoryPrediction
 from helpline.domain.enums import AuthorType, Channel, ConversationStatus, MessageKind
 from helpline.services import ai_assist, config_cache
 from helpline.settings import Settings, get_settings
@@ -58,6 +59,10 @@ STORED_FIELDS = (
     "tone_register",
 )
 """What `ai_assist._apply` may set, besides the two scores compared with tolerance."""
+
+SETTLED_SOURCES: frozenset[Literal["urgent_topic", "keyword", "model", "correction"]] = frozenset(
+    {"urgent_topic", "keyword", "model", "correction"}
+)
 
 READ_COLUMNS = (
     "id",
@@ -184,6 +189,25 @@ def _bot_inboxes(db: Session) -> frozenset[int]:
     )
 
 
+def _settled(row: Mapping[str, Any]) -> ai_assist.Settled | None:
+    """What an earlier analysis settled: the language it found, and the category
+    hint once the conversation has a category and the hint was confident."""
+    hint = None
+    source = row["ai_category_source"]
+    confidence = row["ai_category_confidence"] or 0.0
+    if (
+        row["category"] is not None
+        and row["ai_category"] is not None
+        and source in SETTLED_SOURCES
+        and (source != "model" or confidence >= ai_assist.MIN_MODEL_CONFIDENCE)
+    ):
+        reasons = tuple(row["ai_urgent_reasons"] or ())
+        hint = CategoryPrediction(row["ai_category"], confidence, bool(reasons), reasons, source)
+    if hint is None and row["ai_language"] is None:
+        return None
+    return ai_assist.Settled(language=row["ai_language"], category=hint)
+
+
 def _bot_may_act(row: Mapping[str, Any], bot_inboxes: frozenset[int]) -> bool:
     """The FAQ bot handles the conversation or may start on it (`bot._engage`'s
     cheap conditions; the full path checks the rest)."""
@@ -279,6 +303,7 @@ def _screen_batch(db: Session, wanted: Sequence[int], *, now: datetime) -> list[
     analyses = ai_assist.analyse_many(
         [(words_of, rows[cid]["subject"] or "") for cid, _, words_of in to_analyse],
         classifier=classifier,
+        settled=[_settled(rows[cid]) for cid, _, _ in to_analyse],
     )
     for (conversation_id, digest, words_of), analysis in zip(to_analyse, analyses, strict=True):
         row = rows[conversation_id]

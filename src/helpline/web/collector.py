@@ -3,16 +3,17 @@
 Every open WebSocket owns a few hundred tracked objects (tasks, queues, protocol
 state) that live as long as the socket. With 10,000 sockets open a full
 collection walks millions of them and stops the event loop for about a second,
-and a middle-generation pass that meets freshly opened sockets for a few hundred
+and a younger-generation pass that meets freshly opened sockets for hundreds of
 milliseconds: every chat message in flight waits that long.
 
-So the server moves what has proved long-lived out of the collector's sight:
-every `FREEZE_SECONDS` it collects the young generations (cheap) and freezes
-what survived (`gc.freeze()`). Objects freed by reference counting (nearly
-all) are freed as usual; only garbage caught in reference cycles after it was
-frozen waits for the next `RESET_SECONDS` pass, which unfreezes, collects
-everything once and freezes again. That one full pass is the pause the server
-still takes — once an hour instead of whenever the collector's counters say so.
+So every `FREEZE_SECONDS` the server moves everything the collector tracks into
+its permanent generation (`gc.freeze()`, which takes no time: it splices lists),
+and later passes only look at what was allocated since. Objects are still freed
+by reference counting as soon as they are unused (nearly all are); only garbage
+caught in reference cycles when it was frozen waits for the `RESET_SECONDS` pass,
+which unfreezes, collects everything once and freezes again. That one full pass is
+the pause the server still takes: once an hour instead of whenever the collector's
+counters say so.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ SLOW_PASS_SECONDS = 0.1
 """A pass longer than this is logged (it delayed every message in flight)."""
 
 
-def freeze_survivors() -> None:
-    """Collect the young generations, then freeze what survived them."""
-    gc.collect(1)
+def freeze_tracked() -> None:
+    """Out of the collector's sight: everything allocated so far."""
     gc.freeze()
 
 
@@ -56,8 +56,8 @@ async def keep_collector_quiet(
             last_reset = time.monotonic()
             what = "full collection"
         else:
-            freeze_survivors()
-            what = "young collection and freeze"
+            freeze_tracked()
+            what = "freeze"
         took = time.monotonic() - started
         if took > SLOW_PASS_SECONDS:
             log.info("garbage collector: %s took %.0f ms", what, took * 1000)

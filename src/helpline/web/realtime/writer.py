@@ -7,9 +7,10 @@ meanwhile wait for the next batch. At low load a batch is one message and nothin
 waits; under load one commit (and one fsync or round trip) serves many messages.
 A message is acknowledged only after the commit that stored it; routing rounds and
 AI assist for the batch run after the acknowledgements, merged with whatever
-follow-up is still waiting (see `chat_messages.FollowUp`). AI assist screens the
-whole burst in a read-only session (`ai_assist_batch`), so on SQLite the model
-never runs while the writer lock is held; only what changes is stored.
+follow-up is still waiting (see `chat_messages.FollowUp`). AI assist waits a
+quarter of a second and then screens the whole burst in a read-only session
+(`ai_assist_batch`), so on SQLite the model never runs while the writer lock is
+held; only what changes is stored.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 """Messages per transaction at most (a longer queue is written in several)."""
+AI_DELAY_SECONDS = 0.25
+"""AI assist waits this long after a customer message, so a burst of messages in
+many conversations is read and classified together (nobody waits for its result:
+the message was acknowledged long before)."""
 
 
 class MessageWriter:
@@ -46,6 +51,8 @@ class MessageWriter:
         self._task: asyncio.Task[None] | None = None
         self._follow_up = FollowUp()
         self._follow_task: asyncio.Task[None] | None = None
+        self._ai_texts: dict[int, str] = {}
+        self._ai_task: asyncio.Task[None] | None = None
 
     async def post(self, post: ChatPost) -> PostedMessage:
         """Store the message (with others queued at the same time); raises the
@@ -88,16 +95,28 @@ class MessageWriter:
                     )
 
     async def _run_follow_ups(self) -> None:
-        """Routing and AI assist after the acks, one pass at a time: what arrives
-        meanwhile is merged (one routing round, one analysis per conversation)."""
+        """Routing after the acks, one pass at a time: what arrives meanwhile is
+        merged (one routing round). AI assist is handed on to `_run_ai`."""
         while self._follow_up:
             follow_up, self._follow_up = self._follow_up, FollowUp()
             try:
                 await self.hub.run_db(route_follow_up, follow_up, now=self.hub.now())
-                texts = follow_up.customer_texts
-                if texts:
-                    pending = await self.hub.run_read(screen_safely, texts, now=self.hub.now())
-                    if pending:
-                        await self.hub.run_db(store_analyses, pending, texts, now=self.hub.now())
             except Exception:
-                log.exception("chat message follow-up failed")
+                log.exception("routing after chat messages failed")
+            if follow_up.customer_texts:
+                self._ai_texts.update(follow_up.customer_texts)
+                if self._ai_task is None or self._ai_task.done():
+                    self._ai_task = asyncio.get_running_loop().create_task(self._run_ai())
+
+    async def _run_ai(self) -> None:
+        """AI assist for the conversations customers wrote in, after a short wait
+        (`AI_DELAY_SECONDS`), all of them together; one analysis per conversation."""
+        while self._ai_texts:
+            await asyncio.sleep(AI_DELAY_SECONDS)
+            texts, self._ai_texts = self._ai_texts, {}
+            try:
+                pending = await self.hub.run_read(screen_safely, texts, now=self.hub.now())
+                if pending:
+                    await self.hub.run_db(store_analyses, pending, texts, now=self.hub.now())
+            except Exception:
+                log.exception("AI assist after chat messages failed")
