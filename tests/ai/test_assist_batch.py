@@ -19,6 +19,7 @@ from helpline.domain.enums import AuthorType
 from helpline.services import ai_assist, ai_assist_batch
 from helpline.services.chat_messages import ChatPost, do_post_chat_messages
 from helpline.services.visitors import Visitor
+from tests.ai.test_assist_wiring import stored
 from tests.factories import make_contact, make_conversation, make_user
 from tests.widget_api.support import make_chat_inbox
 
@@ -38,19 +39,11 @@ def _say(db: Session, conversation: Conversation, body: str, *, at: datetime) ->
     assert not isinstance(outcome, Exception), outcome
 
 
-def _fresh(db: Session, conversation_id: int) -> Conversation:
-    db.expire_all()
-    conversation = db.get(Conversation, conversation_id)
-    assert conversation is not None
-    db.commit()
-    return conversation
-
-
 def _add(
     db: Session, conversation: Conversation, body: str, *, agent_id: int | None = None
 ) -> None:
     """A message written straight into the table (no follow-up runs)."""
-    current = _fresh(db, conversation.id)
+    current = stored(db, conversation.id)
     current.last_seq += 1
     db.add(
         Message(
@@ -96,7 +89,7 @@ def test_words_that_change_nothing_are_not_written_again(db: Session, db_engine:
         db, inbox, make_contact(db), assignee_id=agent.id, created_at=NOW
     )
     _say(db, conversation, "Where is my parcel? It has not arrived yet", at=NOW)
-    analysed = _fresh(db, conversation.id)
+    analysed = stored(db, conversation.id)
     assert analysed.ai_category is not None
     assert analysed.ai_text_hash is not None
     updated_at = analysed.updated_at
@@ -119,7 +112,7 @@ def test_words_that_change_nothing_are_not_written_again(db: Session, db_engine:
 
     assert pending == []
     assert writes == []
-    assert _fresh(db, conversation.id).updated_at == updated_at
+    assert stored(db, conversation.id).updated_at == updated_at
 
 
 def test_a_burst_is_stored_as_one_by_one_analysis_would_store_it(db: Session) -> None:
@@ -129,7 +122,7 @@ def test_a_burst_is_stored_as_one_by_one_analysis_would_store_it(db: Session) ->
     angry = make_conversation(db, inbox, make_contact(db), assignee_id=agent.id, created_at=NOW)
     _say(db, calm, "Hello, where is my parcel?", at=NOW)
     _say(db, angry, "Hello, where is my parcel?", at=NOW)
-    before = _fresh(db, angry.id).frustration or 0.0
+    before = stored(db, angry.id).frustration or 0.0
 
     # Both write again; only the angry one changes anything worth storing.
     for conversation, body in (
@@ -143,15 +136,15 @@ def test_a_burst_is_stored_as_one_by_one_analysis_would_store_it(db: Session) ->
     assert [item.conversation_id for item in pending] == [angry.id]
     ai_assist_batch.store(db, pending, texts, now=NOW + timedelta(seconds=10))
 
-    stored = _fresh(db, angry.id)
+    saved = stored(db, angry.id)
     expected = ai_assist.analyse(
-        ai_assist.customer_texts(db, angry.id), subject=stored.subject or ""
+        ai_assist.customer_texts(db, angry.id), subject=saved.subject or ""
     )
     db.commit()
-    assert stored.frustration == expected.frustration.score
-    assert stored.frustration > before
-    assert stored.ai_text_hash == ai_assist._digest(
-        ai_assist.customer_texts(db, angry.id), stored.subject or ""
+    assert saved.frustration == expected.frustration.score
+    assert saved.frustration > before
+    assert saved.ai_text_hash == ai_assist._digest(
+        ai_assist.customer_texts(db, angry.id), saved.subject or ""
     )
     db.commit()
 
@@ -197,25 +190,19 @@ def test_an_unsure_guess_never_replaces_the_hint_shown() -> None:
     unsure = replace(unsure, category=CategoryPrediction("billing", 0.42, False, (), "model"))
     sure = replace(unsure, category=CategoryPrediction("billing", 0.8, False, (), "model"))
 
-    ai_assist._apply(
-        cast(Session, None),
-        cast(Conversation, shown),
-        unsure,
-        words=2,
-        urgent_categories=frozenset(),
-        now=NOW,
-    )
-    assert (shown.ai_category, shown.ai_category_confidence) == ("orders", 0.91)
+    def apply(analysis: ai_assist.Analysis) -> tuple[str, float]:
+        ai_assist._apply(
+            cast(Session, None),
+            cast(Conversation, shown),
+            analysis,
+            words=2,
+            urgent_categories=frozenset(),
+            now=NOW,
+        )
+        return shown.ai_category, shown.ai_category_confidence
 
-    ai_assist._apply(
-        cast(Session, None),
-        cast(Conversation, shown),
-        sure,
-        words=2,
-        urgent_categories=frozenset(),
-        now=NOW,
-    )
-    assert (shown.ai_category, shown.ai_category_confidence) == ("billing", 0.8)
+    assert apply(unsure) == ("orders", 0.91)
+    assert apply(sure) == ("billing", 0.8)
     assert shown.category == "orders"  # the conversation's own category stays
 
 
@@ -233,12 +220,12 @@ def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Se
     _add(db, conversation, "I was charged twice for it and the payment failed")
     ai_assist_batch.store(db, [pending], texts, now=NOW)
 
-    stored = _fresh(db, conversation.id)
+    saved = stored(db, conversation.id)
     latest = ai_assist.customer_texts(db, conversation.id)
     db.commit()
-    assert stored.ai_text_hash == ai_assist._digest(latest, stored.subject or "")
-    assert stored.ai_text_hash != pending.analysed[0]  # type: ignore[index]
-    assert stored.urgent_reason == "failed payment"
+    assert saved.ai_text_hash == ai_assist._digest(latest, saved.subject or "")
+    assert saved.ai_text_hash != pending.analysed[0]  # type: ignore[index]
+    assert saved.urgent_reason == "failed payment"
 
 
 class _NoModel(CategoryClassifier):
