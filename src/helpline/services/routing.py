@@ -81,7 +81,7 @@ from helpline.services.conversations import (
 from helpline.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from helpline.services.events import LiveEvent, queue_event
 from helpline.services.history import record_activity
-from helpline.services.recipients import conversation_recipients, supervisor_ids
+from helpline.services.recipients import staff_recipients, supervisor_ids
 from helpline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -626,25 +626,19 @@ class RoutingOutcome:
 
 
 class _Recipients:
-    """Who hears about conversations: the staff who see every conversation of its
-    (team, inbox) — admins, members, supervisors: configuration, cached per
-    configuration version — plus its assignee."""
+    """Who hears about conversations (`recipients.staff_recipients`: the staff of its
+    team and inbox from the configuration cache, plus its assignee)."""
 
     def __init__(self, db: Session) -> None:
         self._db = db
 
     def __call__(self, conversation: Conversation) -> frozenset[int]:
-        team_id, inbox_id = conversation.team_id, conversation.inbox_id
-        base = config_cache.cached(
+        return staff_recipients(
             self._db,
-            ("recipients", team_id, inbox_id),
-            lambda: conversation_recipients(
-                self._db, assignee_id=None, team_id=team_id, inbox_id=inbox_id
-            ),
+            assignee_id=conversation.assignee_id,
+            team_id=conversation.team_id,
+            inbox_id=conversation.inbox_id,
         )
-        if conversation.assignee_id is not None:
-            return base | {conversation.assignee_id}
-        return base
 
 
 def queue_updated_event(
