@@ -329,6 +329,7 @@ def test_transfer_chat(ws: Page, desk_server: Desk, chord: str) -> None:
 def test_add_attachment_opens_the_file_chooser(ws: Page, desk_server: Desk, chord: str) -> None:
     (chat,) = new_chats(desk_server, "Ned Files")
     open_panes(ws, [chat])
+    expect(pane(ws, chat).locator(".composer-text")).to_be_focused()  # the chord's target
     with ws.expect_file_chooser() as chooser:
         ws.keyboard.press(chord)
     receipt: FilePayload = {"name": "receipt.txt", "mimeType": "text/plain", "buffer": b"x"}

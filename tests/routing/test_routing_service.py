@@ -4,7 +4,7 @@ their cap, and PostgreSQL routers pass over rows another transaction holds."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -325,3 +325,20 @@ def test_the_candidate_prefilter_reads_exactly_the_eligible_agents(
                     }
                     assert eligible == found, (team_id, category, language, tier)
     db.rollback()
+
+
+def test_a_queue_position_reads_the_row_as_it_is_now(db: Session, db_engine: Engine) -> None:
+    """The FAQ bot (or an agent) took the chat after this session last read it: the
+    answer says so instead of looking for it in the queue."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    (chat,) = _waiting(db, 1, now)
+    db.commit()
+    assert routing.queue_position(db, chat.id, now=now).waiting
+    with make_session_factory(db_engine)() as other:
+        other.get_one(Conversation, chat.id).bot_active = True
+        other.commit()
+
+    estimate = routing.queue_position(db, chat.id, now=now)
+
+    assert not estimate.waiting
+    assert estimate.reason == "the FAQ bot is answering"

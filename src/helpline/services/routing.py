@@ -1073,14 +1073,21 @@ def _estimates(
 
 
 def queue_position(
-    db: Session, conversation_id: int, *, now: datetime, settings: Settings | None = None
+    db: Session,
+    conversation_id: int,
+    *,
+    now: datetime,
+    settings: Settings | None = None,
+    _again: bool = False,
 ) -> QueueEstimate:
     """Position and expected wait of one conversation (for the widget and agents).
 
     No access check: callers decide who may ask (the widget asks for its own chat).
     Raises NotFound for a missing conversation.
     """
-    conversation = db.get(Conversation, conversation_id)
+    # Always the row as it is now: a copy this session loaded earlier may predate a
+    # change made meanwhile (an assignment, the FAQ bot taking the chat).
+    conversation = db.get(Conversation, conversation_id, populate_existing=True)
     if conversation is None:
         raise NotFound("conversation", conversation_id)
     setup = load_setup(db, settings)
@@ -1109,8 +1116,10 @@ def queue_position(
     snapshot = load_snapshot(db)
     found = _estimates(snapshot, setup, now, completion_rates(db, now=now)).get(conversation.id)
     db.commit()
-    if found is None:  # left the queue between the two reads
-        return queue_position(db, conversation_id, now=now, settings=settings)
+    if found is None:  # left the queue between the two reads: read it once more
+        if _again:
+            raise RuntimeError(f"conversation {conversation_id} waits but is not in the queue")
+        return queue_position(db, conversation_id, now=now, settings=settings, _again=True)
     return found[0]
 
 
