@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from helpline.adapters.ai.ngram import NgramClassifier, NgramConfig
 from helpline.adapters.ai.store import ModelFileError
@@ -63,6 +63,11 @@ class LabelledMessage:
     category: str
 
 
+CategorySource = Literal["urgent_topic", "keyword", "model", "correction"]
+"""Who decided a category: a rule, the model, or a team's correction."""
+CATEGORY_SOURCES: frozenset[CategorySource] = frozenset(get_args(CategorySource))
+
+
 @dataclass(frozen=True, slots=True)
 class CategoryPrediction:
     """What the classifier decided about one message, and why."""
@@ -71,7 +76,7 @@ class CategoryPrediction:
     confidence: float
     urgent: bool
     urgency_reasons: tuple[str, ...]
-    source: Literal["urgent_topic", "keyword", "model", "correction"]
+    source: CategorySource
     evidence: str | None = None
     """The matched words for rules; None for the model."""
 

@@ -20,14 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from helpline.adapters.db.base import table_of
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Conversation, Inbox, Message
-from helpline.ai.categories import CategoryPrediction
+from helpline.ai.categories import CATEGORY_SOURCES, CategoryPrediction
 from helpline.domain.enums import AuthorType, Channel, ConversationStatus, MessageKind
 from helpline.services import ai_assist, config_cache
 from helpline.settings import Settings, get_settings
@@ -59,10 +60,6 @@ STORED_FIELDS = (
     "tone_register",
 )
 """What `ai_assist._apply` may set, besides the two scores compared with tolerance."""
-
-SETTLED_SOURCES: frozenset[Literal["urgent_topic", "keyword", "model", "correction"]] = frozenset(
-    {"urgent_topic", "keyword", "model", "correction"}
-)
 
 READ_COLUMNS = (
     "id",
@@ -107,18 +104,12 @@ class Pending:
     """The FAQ bot may answer: the one-by-one path, which lets it."""
 
 
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def _recent_texts_statement(postgres: bool) -> Any:
     """Each conversation's latest customer replies (oldest first per conversation):
     a LATERAL subquery on PostgreSQL; on SQLite the same walk of the (conversation,
     seq) index from a correlated floor."""
-    conversations = _table(Conversation)
-    messages = _table(Message)
+    conversations = table_of(Conversation)
+    messages = table_of(Message)
     is_customer_reply = and_(
         messages.c.author_type == AuthorType.CONTACT.value,
         messages.c.kind == MessageKind.REPLY.value,
@@ -169,7 +160,7 @@ def _recent_texts_statement(postgres: bool) -> Any:
 @functools.cache
 def _statements(postgres: bool) -> tuple[Any, Any]:
     """Built once per dialect: the conversations' rows and their recent texts."""
-    conversations = _table(Conversation)
+    conversations = table_of(Conversation)
     rows = select(*(conversations.c[name] for name in READ_COLUMNS)).where(
         conversations.c.id.in_(bindparam("ids", expanding=True))
     )
@@ -198,7 +189,7 @@ def _settled(row: Mapping[str, Any]) -> ai_assist.Settled | None:
     if (
         row["category"] is not None
         and row["ai_category"] is not None
-        and source in SETTLED_SOURCES
+        and source in CATEGORY_SOURCES
         and (source != "model" or confidence >= ai_assist.MIN_MODEL_CONFIDENCE)
     ):
         reasons = tuple(row["ai_urgent_reasons"] or ())

@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from helpline.adapters.db.base import table_of
 from helpline.adapters.db.models import Contact, Conversation, Message, Participant, User
 from helpline.domain.access import Viewer, can_see_conversation
 from helpline.domain.enums import AuthorType, Channel, ConversationStatus, MessageKind, Plan
@@ -75,12 +76,6 @@ class _NoHistory:
 
     def __getattr__(self, name: str) -> Any:
         raise _NeedsFullPath(name)
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 @dataclass(slots=True)
@@ -258,10 +253,10 @@ fails on the batch, which then takes the full path: slower, never wrong)."""
 def _load_statement() -> Any:
     """Built once: the conversations (locked) with their contact's and assignee's
     fields and current participants (a row per participant: rarely more than one)."""
-    conversations_table = _table(Conversation)
-    contacts = _table(Contact)
-    users = _table(User)
-    participants = _table(Participant)
+    conversations_table = table_of(Conversation)
+    contacts = table_of(Contact)
+    users = table_of(User)
+    participants = table_of(Participant)
     return (
         select(
             *(conversations_table.c[name] for name in READ_COLUMNS),
@@ -292,7 +287,7 @@ def _load_statement() -> Any:
 
 @functools.cache
 def _stored_statement() -> Any:
-    messages = _table(Message)
+    messages = table_of(Message)
     pair = tuple_(messages.c.conversation_id, messages.c.client_message_id)
     return select(messages.c.conversation_id, messages.c.client_message_id, messages.c.id).where(
         pair.in_(bindparam("pairs", expanding=True))
@@ -456,7 +451,7 @@ def _agent_message(
 
 
 def _author_names(db: Session, user_ids: set[int]) -> dict[int, str]:
-    users = _table(User)
+    users = table_of(User)
     rows = db.connection().execute(select(users.c.id, users.c.name).where(users.c.id.in_(user_ids)))
     return {int(row[0]): str(row[1]) for row in rows}
 
@@ -481,7 +476,7 @@ class ChatMessage:
 
 @functools.cache
 def _insert_statement() -> Any:
-    messages = _table(Message)
+    messages = table_of(Message)
     # Rows come back in any order, matched by (conversation, seq): asking for the
     # parameters' order makes SQLite insert one row per statement.
     return insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
@@ -489,7 +484,7 @@ def _insert_statement() -> Any:
 
 @functools.cache
 def _last_seen_statement() -> Any:
-    contacts = _table(Contact)
+    contacts = table_of(Contact)
     return (
         update(contacts)
         .where(contacts.c.id == bindparam("b_id"))
@@ -678,7 +673,7 @@ def _write_conversations(
 
 @functools.lru_cache(maxsize=64)
 def _update_statement(columns: frozenset[str]) -> Any:
-    table = _table(Conversation)
+    table = table_of(Conversation)
     return (
         update(table)
         .where(table.c.id == bindparam("b_id"))

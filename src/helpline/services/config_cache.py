@@ -25,11 +25,12 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, ScalarSelect, Select, Table, event, select
+from sqlalchemy import Engine, ScalarSelect, Select, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 
+from helpline.adapters.db.base import table_of
 from helpline.adapters.db.models import (
     Counter,
     Inbox,
@@ -87,16 +88,10 @@ def _engine(db: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-def _counters() -> Table:
-    table = Counter.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def _upsert(db: Session) -> Any:
     token = secrets.randbelow(2**31 - 2) + 1
     dialect = postgresql if _engine(db).dialect.name == "postgresql" else sqlite
-    table = _counters()
+    table = table_of(Counter)
     return (
         dialect.insert(table)
         .values(name=VERSION_NAME, value=token)
@@ -125,7 +120,7 @@ def _bumped_here(db: Session) -> bool:
 
 @functools.cache
 def _version_statement() -> Select[tuple[Any]]:
-    table = _counters()
+    table = table_of(Counter)
     return select(table.c.value).where(table.c.name == VERSION_NAME)
 
 

@@ -29,7 +29,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Table,
     any_,
     bindparam,
     case,
@@ -50,7 +49,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement, Executable
 
-from helpline.adapters.db.base import UTCDateTime
+from helpline.adapters.db.base import UTCDateTime, table_of
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Activity, Contact, Conversation, Team, TeamMember, User
 from helpline.domain.enums import ActivityKind, AgentStatus, Channel, ConversationStatus
@@ -713,9 +712,9 @@ def _assignments_statement() -> Executable:
     """PostgreSQL: the assignments as one JSON parameter, unpacked once and used by
     both updates and the history insert (data-modifying CTEs)."""
     conversations, users, activities = (
-        _table(Conversation),
-        _table(User),
-        _table(Activity),
+        table_of(Conversation),
+        table_of(User),
+        table_of(Activity),
     )
     rows = select(
         func.jsonb_to_recordset(bindparam("b_rows", type_=JSONB))
@@ -783,9 +782,9 @@ def _write_assignments_sqlite(
     """SQLite has no data-modifying CTEs: the same writes as three statements (in
     process, so no round trips to save)."""
     conversations, users, activities = (
-        _table(Conversation),
-        _table(User),
-        _table(Activity),
+        table_of(Conversation),
+        table_of(User),
+        table_of(Activity),
     )
     offered = bindparam("b_offered", type_=Boolean)
     agent_id = bindparam("b_agent", type_=Integer)
@@ -834,12 +833,6 @@ def _write_assignments_sqlite(
         ],
     )
     return {int(conversation_id): int(entry_id) for conversation_id, entry_id in returned}
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 # -- re-offer candidates ------------------------------------------------------------------
