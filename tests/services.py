@@ -36,6 +36,23 @@ def postgres_reachable() -> bool:
         return False
 
 
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
+def require_redis() -> str:
+    """The test Redis's URL; a failure with HELPLINE_REQUIRE_SERVICES=1, else a skip."""
+    if not redis_reachable():
+        missing("Redis", f"start it or set HELPLINE_TEST_REDIS_URL; tried {REDIS_URL}")
+    return REDIS_URL
+
+
 def require_chromium() -> str:
     path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not path:

@@ -114,10 +114,12 @@ class Settings(BaseSettings):
     separate `helpline worker` process runs)."""
 
     redis_url: str | None = None
-    """Redis for fan-out between several server processes; unset: in-process."""
+    """Redis for fan-out and the widget's rate limits shared by several server
+    processes; unset: both in-process."""
 
     redis_channel: str = "helpline:events"
-    """Redis pub/sub channel shared by the server processes of one installation."""
+    """Redis pub/sub channel shared by the server processes of one installation;
+    also the prefix of its rate-limit keys (`<channel>:ratelimit:...`)."""
 
     visitor_token_days: int = Field(default=30, ge=1, le=365)
     """Lifetime of a chat visitor's signed token (kept in the browser)."""

@@ -13,23 +13,14 @@ import redis
 
 from helpline.adapters.redis_bus import RedisBus, decode_event, encode_event
 from helpline.services.events import LiveEvent
-from tests.services import REDIS_URL, missing
+from tests.services import REDIS_URL, require_redis
 
 pytestmark = pytest.mark.redis
 
 
-def redis_reachable() -> bool:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return False
-    return True
-
-
 @pytest.fixture
 def channel() -> str:
-    if not redis_reachable():
-        missing("Redis", f"start it or set HELPLINE_TEST_REDIS_URL; tried {REDIS_URL}")
+    require_redis()
     return f"helpline-test:{uuid.uuid4().hex}"
 
 

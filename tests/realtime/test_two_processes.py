@@ -26,8 +26,7 @@ from helpline.adapters.db.engine import make_engine, make_session_factory
 from helpline.adapters.db.models import ApiToken, Inbox, User
 from helpline.adapters.passwords import hash_password
 from helpline.services.tokens import hash_token
-from tests.realtime.test_redis_bus import redis_reachable
-from tests.services import PG_ADMIN_URL, REDIS_URL, missing, postgres_reachable
+from tests.services import PG_ADMIN_URL, REDIS_URL, missing, postgres_reachable, require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -54,8 +53,7 @@ def _admin(statement: str) -> None:
 def database_url() -> Iterator[str]:
     if not postgres_reachable():
         missing("PostgreSQL", f"start it or set HELPLINE_TEST_PG_URL; tried {PG_ADMIN_URL}")
-    if not redis_reachable():
-        missing("Redis", f"start it or set HELPLINE_TEST_REDIS_URL; tried {REDIS_URL}")
+    require_redis()
     name = f"helpline_two_processes_{uuid.uuid4().hex[:12]}"
     _admin(f'CREATE DATABASE "{name}"')
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name

@@ -2,8 +2,10 @@
 
 It lives in one server process: with several processes behind a load balancer each
 keeps its own window, so the effective limit is `limit x processes`. That is good
-enough for its job, slowing password guessing and reset-mail floods from one
-address; the per-account lockout (in the database) is shared by all processes.
+enough for slowing password guessing and reset-mail floods from one address (the
+per-account lockout, in the database, is shared by all processes). The public
+widget's limits use `redis_ratelimit.RedisSlidingWindowLimiter` instead when Redis
+is configured, which every process shares; both follow `RateLimiter`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,19 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """What the limits of a service need from a limiter, in memory or in Redis."""
+
+    def hit(self, key: str, *, now: float | None = None) -> int | None:
+        """None when allowed, else the whole seconds to wait (refusals not counted)."""
+        ...
+
+    def reset(self, key: str | None = None) -> None:
+        """Forget one key's hits, or everything."""
+        ...
 
 
 class SlidingWindowLimiter:

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Contact, Inbox, SelfServiceLookup
 from helpline.adapters.lookup_client import LookupCall, LookupFailure, fetch, url_allowed
-from helpline.adapters.ratelimit import SlidingWindowLimiter
 from helpline.domain.access import Viewer
 from helpline.domain.errors import DomainError
 from helpline.services.audit import record_audit
@@ -37,7 +36,7 @@ from helpline.services.errors import (
     RateLimited,
     ValidationFailed,
 )
-from helpline.services.visitors import Visitor
+from helpline.services.visitors import Visitor, shared_rate_limits, window_limiter
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -405,11 +404,17 @@ def read_answer(payload: Any) -> LookupResult:
 
 
 class LookupLimits:
-    """Per-customer and per-address sliding windows (in memory, per process)."""
+    """Per-customer and per-address sliding windows: in Redis, shared by all server
+    processes, when `settings.redis_url` is set; else in this process's memory
+    (like `visitors.VisitorLimits`). `hit` blocks on Redis: call it from a worker
+    thread (the lookup route is sync)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.visitor = SlidingWindowLimiter(settings.lookup_per_visitor_per_minute, 60.0)
-        self.ip = SlidingWindowLimiter(settings.lookup_per_ip_per_minute, 60.0)
+        self.shared = shared_rate_limits(settings)
+        self.visitor = window_limiter(
+            self.shared, "lookups_visitor", settings.lookup_per_visitor_per_minute, 60.0
+        )
+        self.ip = window_limiter(self.shared, "lookups_ip", settings.lookup_per_ip_per_minute, 60.0)
 
     def hit(self, visitor: Visitor, ip: str, *, now: datetime) -> None:
         for limiter, key in ((self.visitor, visitor.rate_key), (self.ip, ip)):

@@ -9,6 +9,7 @@ open or merge into an existing contact: they only ever get a contact of their ow
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -16,12 +17,14 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Contact, Conversation, Inbox
-from helpline.adapters.ratelimit import SlidingWindowLimiter
+from helpline.adapters.ratelimit import RateLimiter, SlidingWindowLimiter
+from helpline.adapters.redis_ratelimit import RedisRateLimits
 from helpline.domain.enums import Channel
 from helpline.services.contacts import check_email, check_external_id, create_contact
 from helpline.services.errors import (
@@ -356,28 +359,56 @@ def do_open_visitor_session(
 # ---------------------------------------------------------------- rate limits
 
 
+def shared_rate_limits(settings: Settings) -> RedisRateLimits | None:
+    """Redis for rate limits every server process shares, when one is configured;
+    keys live under the installation's channel name (`<channel>:ratelimit:...`)."""
+    if not settings.redis_url:
+        return None
+    return RedisRateLimits(settings.redis_url, namespace=f"{settings.redis_channel}:ratelimit")
+
+
+def window_limiter(
+    shared: RedisRateLimits | None, name: str, limit: int, window_seconds: float
+) -> RateLimiter:
+    """A limiter in Redis (`shared`, named `name` there) or in this process's memory."""
+    if shared is None:
+        return SlidingWindowLimiter(limit, window_seconds)
+    return shared.limiter(name, limit, window_seconds)
+
+
 class VisitorLimits:
     """Per-visitor and per-IP sliding windows for the public chat endpoints.
 
-    In-memory, per process (see adapters.ratelimit): several processes each keep
-    their own window. Time comes from the caller (`now`), so tests control it."""
+    With `settings.redis_url` the windows live in Redis and all server processes
+    count against the same ones (a hit Redis fails to count is counted in process,
+    see adapters.redis_ratelimit); without it they live in this process's memory.
+    Time comes from the caller (`now`), so tests control it.
+
+    The checks block on Redis: call them from worker threads (sync routes); the
+    event loop calls `message_async`."""
 
     def __init__(self, settings: Settings) -> None:
         hour, minute = 3600.0, 60.0
-        self.sessions_ip = SlidingWindowLimiter(settings.widget_sessions_per_ip_per_hour, hour)
-        self.conversations_visitor = SlidingWindowLimiter(
-            settings.widget_conversations_per_visitor_per_hour, hour
+        self.shared = shared_rate_limits(settings)
+        window = partial(window_limiter, self.shared)
+        self.sessions_ip = window(
+            "widget_sessions_ip", settings.widget_sessions_per_ip_per_hour, hour
         )
-        self.conversations_ip = SlidingWindowLimiter(
-            settings.widget_conversations_per_ip_per_hour, hour
+        self.conversations_visitor = window(
+            "widget_conversations_visitor", settings.widget_conversations_per_visitor_per_hour, hour
         )
-        self.messages_visitor = SlidingWindowLimiter(
-            settings.widget_messages_per_visitor_per_minute, minute
+        self.conversations_ip = window(
+            "widget_conversations_ip", settings.widget_conversations_per_ip_per_hour, hour
         )
-        self.messages_ip = SlidingWindowLimiter(settings.widget_messages_per_ip_per_minute, minute)
+        self.messages_visitor = window(
+            "widget_messages_visitor", settings.widget_messages_per_visitor_per_minute, minute
+        )
+        self.messages_ip = window(
+            "widget_messages_ip", settings.widget_messages_per_ip_per_minute, minute
+        )
 
     @staticmethod
-    def _hit(limiter: SlidingWindowLimiter, key: str, now: datetime, what: str) -> None:
+    def _hit(limiter: RateLimiter, key: str, now: datetime, what: str) -> None:
         wait = limiter.hit(key, now=now.timestamp())
         if wait is not None:
             raise RateLimited(f"too many {what}; try again in {wait} seconds", wait)
@@ -396,3 +427,12 @@ class VisitorLimits:
     def message(self, visitor: Visitor, ip: str, *, now: datetime) -> None:
         self._hit(self.messages_visitor, visitor.rate_key, now, "messages")
         self._hit(self.messages_ip, ip, now, "messages from this address")
+
+    async def message_async(self, visitor: Visitor, ip: str, *, now: datetime) -> None:
+        """`message` for the event loop (the visitor's WebSocket). The Redis round
+        trips run in a worker thread, so no socket waits on the network; windows in
+        memory are checked right here, as cheaply as `message`."""
+        if self.shared is None:
+            self.message(visitor, ip, now=now)
+        else:
+            await asyncio.to_thread(self.message, visitor, ip, now=now)

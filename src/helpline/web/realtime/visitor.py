@@ -196,7 +196,7 @@ class VisitorConnection(Connection):
     async def on_message(self, frame: Frame) -> None:
         assert isinstance(frame, VisitorMessage)
         now = self.hub.now()
-        self.limits.message(self.visitor, self.ip, now=now)
+        await self.limits.message_async(self.visitor, self.ip, now=now)
         posted = await self.hub.writer.post(
             ChatPost(
                 conversation_id=frame.conversation_id,
