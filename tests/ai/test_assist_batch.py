@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
@@ -71,7 +72,7 @@ def test_the_screen_reads_the_five_latest_customer_replies_in_order(db: Session)
 
     _, texts = ai_assist_batch._statements(db.get_bind().dialect.name == "postgresql")
     found: dict[int, list[str]] = {}
-    for conversation_id, body in db.execute(texts, {"ids": [first.id, second.id]}):
+    for conversation_id, body, _seq in db.execute(texts, {"ids": [first.id, second.id]}):
         found.setdefault(conversation_id, []).append(body)
     db.commit()
 
@@ -206,7 +207,10 @@ def test_an_unsure_guess_never_replaces_the_hint_shown() -> None:
     assert shown.category == "orders"  # the conversation's own category stays
 
 
-def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Session) -> None:
+def _screened_chat(
+    db: Session,
+) -> tuple[Conversation, Any, dict[int, str], ai_assist_batch.Pending]:
+    """A chat with Anna whose customer's first line was screened, not yet stored."""
     inbox = make_chat_inbox(db)
     agent = make_user(db, name="Anna", inboxes=[inbox])
     conversation = make_conversation(
@@ -215,6 +219,11 @@ def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Se
     _add(db, conversation, "Hello, where is my parcel?")
     texts = {conversation.id: "Hello, where is my parcel?"}
     (pending,) = ai_assist_batch.screen(db, texts, now=NOW)
+    return conversation, agent, texts, pending
+
+
+def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Session) -> None:
+    conversation, _agent, texts, pending = _screened_chat(db)
 
     # Before the analysis is stored, the customer writes again.
     _add(db, conversation, "I was charged twice for it and the payment failed")
@@ -226,6 +235,27 @@ def test_a_conversation_that_moved_on_since_the_screen_is_analysed_afresh(db: Se
     assert saved.ai_text_hash == ai_assist._digest(latest, saved.subject or "")
     assert saved.ai_text_hash != pending.analysed[0]  # type: ignore[index]
     assert saved.urgent_reason == "failed payment"
+
+
+def test_an_agent_reply_since_the_screen_does_not_send_it_one_by_one(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversation, agent, texts, pending = _screened_chat(db)
+
+    # Before the analysis is stored, the agent answers: the customer's words are
+    # the same, so the screened analysis is stored with the others.
+    _add(db, conversation, "Let me check that for you", agent_id=agent.id)
+
+    def one_by_one(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("analysed again on its own")
+
+    monkeypatch.setattr(ai_assist, "after_customer_message", one_by_one)
+    ai_assist_batch.store(db, [pending], texts, now=NOW)
+
+    saved = stored(db, conversation.id)
+    db.commit()
+    assert saved.ai_text_hash == pending.analysed[0]  # type: ignore[index]
+    assert saved.ai_category == pending.analysed[1].category.category  # type: ignore[index]
 
 
 class _NoModel(CategoryClassifier):

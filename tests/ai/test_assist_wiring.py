@@ -199,7 +199,7 @@ def test_the_language_of_a_widget_chat_is_detected_for_routing(
 
 
 class BrokenClassifier(CategoryClassifier):
-    def classify_many(self, texts: Any) -> Any:
+    def classify_many(self, texts: Any, *, keep: Any = None) -> Any:
         raise RuntimeError("model file vanished")
 
 

@@ -10,6 +10,7 @@ Lexicons match the folded text, so missing diacritics do not hide anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -289,9 +290,13 @@ def _shouting(text: str) -> FrustrationReason | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def score_frustration(text: str, language: str | None = None) -> FrustrationScore:
     """Frustration of one message. `language` limits the lexicons to one language (all
-    eight are searched when it is None or unknown)."""
+    eight are searched when it is None or unknown).
+
+    Cached: a conversation's score reads its five latest messages after each new one,
+    so without the cache a chat line would be scored five times."""
     folded = " ".join(fold(text).split())
     languages = [language] if language in NEGATIVE_WORDS else list(NEGATIVE_WORDS)
     reasons: list[FrustrationReason] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from helpline.ai.prefilter import prefilter_for
 from helpline.ai.text import fold
 
 
@@ -28,12 +29,18 @@ class KeywordRule:
     label: str
     patterns: tuple[str, ...]
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    literals: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
+    """One of these is in every text a pattern matches (`prefilter`): most texts
+    contain none, and the regex is not run for them."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", re.compile("|".join(self.patterns)))
+        object.__setattr__(self, "literals", prefilter_for(self.patterns))
 
     def search(self, folded: str) -> str | None:
         """The matched words, or None."""
+        if self.literals is not None and not any(part in folded for part in self.literals):
+            return None
         found = self.compiled.search(folded)
         return None if found is None else str(found.group(0)).strip()
 

@@ -97,8 +97,12 @@ class Pending:
     """The digest of the texts read and their analysis (None: analyse again)."""
     words: int = 0
     seen_seq: int | None = None
-    """The conversation's `last_seq` and AI text hash when screened: if either moved
-    before the store, the conversation is analysed again on its own."""
+    """The sequence number of the customer's latest reply, and the conversation's AI
+    text hash, when screened: if either moved before the store (the customer wrote
+    again, or another process stored an analysis), the conversation is analysed
+    again on its own. Agents' messages and other changes do not matter: the
+    analysis reads only the customer's words, and it is applied to the row as
+    locked then."""
     seen_hash: str | None = None
     bot: bool = False
     """The FAQ bot may answer: the one-by-one path, which lets it."""
@@ -124,28 +128,16 @@ def _recent_texts_statement(postgres: bool) -> Any:
             .lateral()
         )
         return (
-            select(conversations.c.id, latest.c.body)
+            select(conversations.c.id, latest.c.body, latest.c.seq)
             .select_from(conversations.join(latest, latest.c.seq.is_not(None)))
             .where(ids)
             .order_by(conversations.c.id, latest.c.seq)
         )
-    earlier = messages.alias("earlier")
     floor = func.coalesce(
-        select(earlier.c.seq)
-        .where(
-            earlier.c.conversation_id == conversations.c.id,
-            earlier.c.author_type == AuthorType.CONTACT.value,
-            earlier.c.kind == MessageKind.REPLY.value,
-        )
-        .order_by(earlier.c.seq.desc())
-        .limit(1)
-        .offset(ai_assist.RECENT_MESSAGES - 1)
-        .correlate(conversations)
-        .scalar_subquery(),
-        0,
+        _nth_latest_customer_seq(messages.alias("earlier"), ai_assist.RECENT_MESSAGES), 0
     )
     return (
-        select(conversations.c.id, messages.c.body)
+        select(conversations.c.id, messages.c.body, messages.c.seq)
         .select_from(
             conversations.join(
                 messages,
@@ -274,8 +266,10 @@ def _screen_batch(db: Session, wanted: Sequence[int], *, now: datetime) -> list[
         row.id: dict(row._mapping) for row in connection.execute(rows_statement, {"ids": wanted})
     }
     recent: dict[int, list[str]] = {}
-    for conversation_id, body in connection.execute(texts_statement, {"ids": wanted}):
+    latest_seq: dict[int, int] = {}
+    for conversation_id, body, seq in connection.execute(texts_statement, {"ids": wanted}):
         recent.setdefault(conversation_id, []).append(body)
+        latest_seq[conversation_id] = seq  # ordered by seq: the last one wins
     bot_inboxes = _bot_inboxes(db)
     db.rollback()
 
@@ -312,7 +306,7 @@ def _screen_batch(db: Session, wanted: Sequence[int], *, now: datetime) -> list[
                     conversation_id,
                     (digest, analysis),
                     words=words,
-                    seen_seq=row["last_seq"],
+                    seen_seq=latest_seq.get(conversation_id),
                     seen_hash=row["ai_text_hash"],
                     bot=bot,
                 )
@@ -368,18 +362,18 @@ def _store_together(
     from helpline.services import routing_hooks  # it imports conversations
 
     by_id = {item.conversation_id: item for item in chunk}
-    locked = db.scalars(
-        select(Conversation)
+    locked = db.execute(
+        select(Conversation, _latest_customer_seq())
         .where(Conversation.id.in_(by_id))
         .order_by(Conversation.id)
-        .with_for_update()
+        .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     ).all()
     moved: list[Pending] = []
     routed = []
-    for conversation in locked:
+    for conversation, customer_seq in locked:
         item = by_id[conversation.id]
-        if item.analysed is None or (conversation.last_seq, conversation.ai_text_hash) != (
+        if item.analysed is None or (customer_seq, conversation.ai_text_hash) != (
             item.seen_seq,
             item.seen_hash,
         ):
@@ -395,6 +389,32 @@ def _store_together(
     for after in routed:
         routing_hooks.route_after(db, after, now=now)
     return moved
+
+
+def _nth_latest_customer_seq(messages: Any, n: int) -> Any:
+    """The sequence number of a conversation's n-th latest customer reply, as a
+    scalar subquery correlated to the conversations table (a short walk back along
+    the (conversation, seq) index)."""
+    conversations = table_of(Conversation)
+    return (
+        select(messages.c.seq)
+        .where(
+            messages.c.conversation_id == conversations.c.id,
+            messages.c.author_type == AuthorType.CONTACT.value,
+            messages.c.kind == MessageKind.REPLY.value,
+        )
+        .order_by(messages.c.seq.desc())
+        .limit(1)
+        .offset(n - 1)
+        .correlate(conversations)
+        .scalar_subquery()
+    )
+
+
+@functools.cache
+def _latest_customer_seq() -> Any:
+    """The sequence number of a conversation's latest customer reply."""
+    return _nth_latest_customer_seq(table_of(Message), 1)
 
 
 def after_customer_messages(db: Session, texts: Mapping[int, str], *, now: datetime) -> None:
