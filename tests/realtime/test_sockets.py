@@ -369,3 +369,56 @@ def test_a_staff_socket_closes_once_its_session_is_signed_out(
             while True:
                 receive(staff)
         assert closed.value.code == 4401
+
+
+def test_messages_sent_at_once_in_several_chats_keep_each_chats_order(
+    client: TestClient, db: Session
+) -> None:
+    """On PostgreSQL the writer stores groups for several shares of the conversations
+    at the same time (lanes by conversation id); each chat's messages must still be
+    stored once, in the order they were sent."""
+    inbox = make_chat_inbox(db)
+    db.commit()
+    chats = []
+    for n in range(4):
+        token = open_session(client, inbox, name=f"Visitor {n}")
+        chats.append((token, start_conversation(client, inbox, token, f"Hello {n}")["id"]))
+    sockets = [visitor_socket(client, inbox, token) for token, _ in chats]
+    opened = [socket.__enter__() for socket in sockets]
+    try:
+        for ws in opened:
+            assert receive(ws)["type"] == "hello"
+        for number in range(10):
+            for ws, (_, cid) in zip(opened, chats, strict=True):
+                ws.send_json(
+                    {
+                        "type": "message",
+                        "conversation_id": cid,
+                        "body": f"line {number}",
+                        "client_message_id": f"c{cid}-{number}",
+                    }
+                )
+        for ws, (_, cid) in zip(opened, chats, strict=True):
+            acks = receive_until_count(ws, "ack", 10)
+            assert [ack["client_message_id"] for ack in acks] == [f"c{cid}-{n}" for n in range(10)]
+            seqs = [ack["seq"] for ack in acks]
+            assert seqs == sorted(seqs) and len(set(seqs)) == 10
+    finally:
+        for socket in sockets:
+            socket.__exit__(None, None, None)
+    db.expire_all()
+    for n, (_, cid) in enumerate(chats):
+        bodies = db.scalars(
+            select(Message.body).where(Message.conversation_id == cid).order_by(Message.seq)
+        ).all()
+        assert bodies == [f"Hello {n}", *(f"line {line}" for line in range(10))]
+
+
+def receive_until_count(ws: Any, frame_type: str, count: int) -> list[dict[str, Any]]:
+    """The first `count` frames of `frame_type` (others are skipped)."""
+    found: list[dict[str, Any]] = []
+    while len(found) < count:
+        frame = receive(ws)
+        if frame["type"] == frame_type:
+            found.append(frame)
+    return found

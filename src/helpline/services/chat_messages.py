@@ -19,6 +19,7 @@ writer holds everything).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,10 +27,11 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.base import table_of
+from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Contact, Conversation, Message, Participant, User
 from helpline.domain.access import Viewer, can_see_conversation
 from helpline.domain.enums import AuthorType, Channel, ConversationStatus, MessageKind, Plan
@@ -269,6 +271,8 @@ def _load_statement() -> Any:
             users.c.name.label("_assignee_name"),
             users.c.refund_limit_cents.label("_assignee_refund_limit_cents"),
             participants.c.user_id.label("_participant"),
+            # The configuration token, read with the rows (no statement of its own).
+            config_cache.version_column().label("_config_version"),
         )
         .outerjoin(contacts, contacts.c.id == conversations_table.c.contact_id)
         .outerjoin(users, users.c.id == conversations_table.c.assignee_id)
@@ -286,11 +290,25 @@ def _load_statement() -> Any:
 
 
 @functools.cache
-def _stored_statement() -> Any:
+def _stored_statement(postgres: bool) -> Any:
+    """Messages already stored under given (conversation, client message id) pairs,
+    built once per dialect. PostgreSQL probes the unique index once per pair for a
+    row-value `IN`; SQLite would scan the whole index for one (a cost that grows with
+    every message stored), so there the pairs come as one JSON array, joined to
+    the index row by row."""
     messages = table_of(Message)
-    pair = tuple_(messages.c.conversation_id, messages.c.client_message_id)
-    return select(messages.c.conversation_id, messages.c.client_message_id, messages.c.id).where(
-        pair.in_(bindparam("pairs", expanding=True))
+    found = select(messages.c.conversation_id, messages.c.client_message_id, messages.c.id)
+    if postgres:
+        pair = tuple_(messages.c.conversation_id, messages.c.client_message_id)
+        return found.where(pair.in_(bindparam("pairs", expanding=True)))
+    wanted = func.json_each(bindparam("pairs_json", type_=String)).table_valued("value")
+    return found.join_from(
+        wanted,
+        messages,
+        and_(
+            messages.c.conversation_id == func.json_extract(wanted.c.value, "$[0]"),
+            messages.c.client_message_id == func.json_extract(wanted.c.value, "$[1]"),
+        ),
     )
 
 
@@ -300,6 +318,7 @@ def _load(db: Session, ids: list[int], pairs: list[tuple[int, str]]) -> dict[int
     for row in connection.execute(_load_statement(), {"ids": ids}):
         values = dict(row._mapping)
         participant = values.pop("_participant")
+        config_cache.note_version(db, values.pop("_config_version"))
         found = loaded.get(values["id"])
         if found is None:
             extra = {key: values.pop(key) for key in list(values) if key.startswith("_")}
@@ -308,8 +327,10 @@ def _load(db: Session, ids: list[int], pairs: list[tuple[int, str]]) -> dict[int
         if participant is not None:
             found.participants.add(participant)
     if pairs:  # messages already stored under these client ids (retries)
+        postgres = is_postgres(db)
+        parameters = {"pairs": pairs} if postgres else {"pairs_json": json.dumps(pairs)}
         for conversation_id, client_id, message_id in connection.execute(
-            _stored_statement(), {"pairs": pairs}
+            _stored_statement(postgres), parameters
         ):
             if conversation_id in loaded:
                 loaded[conversation_id].stored[client_id] = message_id
@@ -611,7 +632,9 @@ def _store_plain(
                 _last_seen_statement(),
                 [
                     {"b_id": contact_id, "b_seen": seen}
-                    for contact_id, seen in seen_contacts.items()
+                    # In id order: writers of other conversations lock them in the
+                    # same order (no deadlock between concurrent groups).
+                    for contact_id, seen in sorted(seen_contacts.items())
                 ],
             )
         for entry, message_id in zip(stored, message_ids, strict=True):

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from helpline.adapters.db.engine import is_postgres
 from helpline.services.ai_assist_batch import screen_safely
 from helpline.services.ai_assist_batch import store as store_analyses
 from helpline.services.chat_messages import (
@@ -36,10 +39,43 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 """Messages per transaction at most (a longer queue is written in several)."""
+LINGER_SECONDS = 0.005
+"""How long the writer waits for more messages before the next group when some
+arrived while it wrote the previous one (never after an idle spell: a lone message
+is written at once). Most of a small group's cost is the group's own (transaction,
+commit): at 250 messages/s a 10 ms wait halved the server's CPU time per message,
+but near capacity the wait only adds latency, hence the short wait and
+`LINGER_BELOW`."""
+LINGER_BELOW = 64
+"""A queue this long is written at once: the group is big enough already."""
 AI_DELAY_SECONDS = 0.25
 """AI assist waits this long after a customer message, so a burst of messages in
 many conversations is read and classified together (nobody waits for its result:
 the message was acknowledged long before)."""
+AI_MIN_INTERVAL_SECONDS = 2.0
+"""A chat an agent already has is analysed at most this often: a customer writing
+line after line gets one analysis per burst, and the badge lags by this at most.
+A chat waiting for an agent (routing reads its urgency) or answered by the FAQ bot
+is analysed at the next pass whatever the interval."""
+
+
+POSTGRES_LANES = 3
+"""Groups written at the same time on PostgreSQL, each for its own share of the
+conversations (by id), so a conversation's messages keep their order. A group's
+time there is mostly round trips to the database: a second and third group fill
+them. SQLite has one writer at a time: one lane."""
+
+
+@dataclass(slots=True)
+class _Lane:
+    """Messages waiting for one writer task (see `POSTGRES_LANES`)."""
+
+    queued: list[tuple[ChatPost, asyncio.Future[PostedMessage]]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+def _lane_count(hub: Hub) -> int:
+    return POSTGRES_LANES if is_postgres(hub.app.state.engine) else 1
 
 
 class MessageWriter:
@@ -47,11 +83,14 @@ class MessageWriter:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._queued: list[tuple[ChatPost, asyncio.Future[PostedMessage]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._lanes = [_Lane() for _ in range(_lane_count(hub))]
         self._follow_up = FollowUp()
         self._follow_task: asyncio.Task[None] | None = None
         self._ai_texts: dict[int, str] = {}
+        self._ai_now: set[int] = set()
+        """Conversations in `_ai_texts` that wait for an agent: no interval."""
+        self._ai_last: dict[int, float] = {}
+        """Conversation → when its latest analysis started (monotonic)."""
         self._ai_task: asyncio.Task[None] | None = None
 
     async def post(self, post: ChatPost) -> PostedMessage:
@@ -59,15 +98,23 @@ class MessageWriter:
         error that refused it."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PostedMessage] = loop.create_future()
-        self._queued.append((post, future))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._write_queued())
+        lane = self._lanes[post.conversation_id % len(self._lanes)]
+        lane.queued.append((post, future))
+        if lane.task is None or lane.task.done():
+            lane.task = loop.create_task(self._write_queued(lane))
         return await future
 
-    async def _write_queued(self) -> None:
-        while self._queued:
-            batch = self._queued[:MAX_BATCH]
-            del self._queued[:MAX_BATCH]
+    async def _write_queued(self, lane: _Lane) -> None:
+        busy = False
+        while lane.queued:
+            if busy and len(lane.queued) < LINGER_BELOW:
+                # Messages arrived while the last group was written: more are on
+                # their way. Waiting a moment makes the next group bigger, and most
+                # of a small group's cost is the group's (transaction, commit).
+                await asyncio.sleep(LINGER_SECONDS)
+            busy = True
+            batch = lane.queued[:MAX_BATCH]
+            del lane.queued[:MAX_BATCH]
             settings = self.hub.app.state.settings
             follow_up = FollowUp()
             try:
@@ -105,18 +152,43 @@ class MessageWriter:
                 log.exception("routing after chat messages failed")
             if follow_up.customer_texts:
                 self._ai_texts.update(follow_up.customer_texts)
+                self._ai_now |= follow_up.route & follow_up.customer_texts.keys()
                 if self._ai_task is None or self._ai_task.done():
                     self._ai_task = asyncio.get_running_loop().create_task(self._run_ai())
 
     async def _run_ai(self) -> None:
         """AI assist for the conversations customers wrote in, after a short wait
-        (`AI_DELAY_SECONDS`), all of them together; one analysis per conversation."""
+        (`AI_DELAY_SECONDS`), all of them together; one analysis per conversation,
+        and per `AI_MIN_INTERVAL_SECONDS` for a chat an agent has."""
         while self._ai_texts:
             await asyncio.sleep(AI_DELAY_SECONDS)
-            texts, self._ai_texts = self._ai_texts, {}
+            texts = self._due_ai_texts(time.monotonic())
+            if not texts:
+                continue
             try:
                 pending = await self.hub.run_read(screen_safely, texts, now=self.hub.now())
                 if pending:
                     await self.hub.run_db(store_analyses, pending, texts, now=self.hub.now())
             except Exception:
                 log.exception("AI assist after chat messages failed")
+
+    def _due_ai_texts(self, now: float) -> dict[int, str]:
+        """Take the conversations whose analysis is due out of `_ai_texts`."""
+        last = self._ai_last
+        due = {
+            conversation_id: text
+            for conversation_id, text in self._ai_texts.items()
+            if conversation_id in self._ai_now
+            or now - last.get(conversation_id, -AI_MIN_INTERVAL_SECONDS) >= AI_MIN_INTERVAL_SECONDS
+        }
+        for conversation_id in due:
+            del self._ai_texts[conversation_id]
+            last[conversation_id] = now
+        self._ai_now -= due.keys()
+        # Only recent starts matter; the rest would only grow the map.
+        self._ai_last = {
+            conversation_id: started
+            for conversation_id, started in last.items()
+            if now - started < AI_MIN_INTERVAL_SECONDS
+        }
+        return due
