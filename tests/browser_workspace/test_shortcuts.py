@@ -327,11 +327,21 @@ def test_transfer_chat(ws: Page, desk_server: Desk, chord: str) -> None:
 
 @pytest.mark.parametrize("chord", ["Control+Shift+u", "Alt+Shift+u"])
 def test_add_attachment_opens_the_file_chooser(ws: Page, desk_server: Desk, chord: str) -> None:
+    # Playwright intercepts file choosers only once a listener exists, and turning
+    # interception on is a round trip to the browser: do it before the chord, so a
+    # busy machine cannot let the chooser open (and be dismissed) before it is on.
+    def ignore(_chooser: Any) -> None:
+        return None
+
+    ws.on("filechooser", ignore)
     (chat,) = new_chats(desk_server, "Ned Files")
     open_panes(ws, [chat])
     expect(pane(ws, chat).locator(".composer-text")).to_be_focused()  # the chord's target
-    with ws.expect_file_chooser() as chooser:
-        ws.keyboard.press(chord)
+    try:
+        with ws.expect_file_chooser() as chooser:
+            ws.keyboard.press(chord)
+    finally:
+        ws.remove_listener("filechooser", ignore)
     receipt: FilePayload = {"name": "receipt.txt", "mimeType": "text/plain", "buffer": b"x"}
     chooser.value.set_files(files=[receipt])
     expect(pane(ws, chat).locator(".composer-files")).to_contain_text("receipt.txt")

@@ -137,6 +137,7 @@ def _start_servers(engine: Engine, tmp_path: Path, count: int) -> list[Server]:
 
 
 def _stop(servers: list[Server]) -> None:
+    already_exited = [server.process.poll() for server in servers]
     for server in servers:
         server.process.terminate()
     for server in servers:
@@ -145,6 +146,10 @@ def _stop(servers: list[Server]) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+    for server, code in zip(servers, already_exited, strict=True):
+        # pytest shows this only when the test fails: a crash names its exit code here.
+        print(f"--- {server.url}: {'running' if code is None else f'had exited with {code}'}")
+        print(server.log.read_text()[-3000:])
 
 
 @dataclass
@@ -245,9 +250,10 @@ def test_two_server_processes_assign_every_conversation_at_most_once_within_caps
     servers = _start_servers(database, tmp_path, 2)
     watcher = CapWatcher(database, world.caps)
     rng = random.Random(11)
-    # Idle connections are dropped before the server's 5 s keep-alive timeout, so a
-    # request never races the server closing its connection (a reset, not a bug).
-    limits = httpx.Limits(keepalive_expiry=1.0)
+    # A fresh connection per request: a reused one can race the server closing it
+    # after its 5 s keep-alive timeout when a loaded machine stalls the server's
+    # loop (a reset that says nothing about routing).
+    limits = httpx.Limits(max_keepalive_connections=0)
     clients = [httpx.Client(base_url=server.url, timeout=60, limits=limits) for server in servers]
     try:
         watcher.start()
