@@ -15,7 +15,7 @@ from helpline.services.viewer import load_viewer
 from tests.api.test_conversations import API, build_world, count_rows
 from tests.factories import make_conversation
 from tests.support import FrozenClock, login
-from tests.widget_api.support import receive, receive_until
+from tests.widget_api.support import receive, receive_until, receive_until_ack
 
 
 def test_a_note_mentioning_a_colleague_notifies_only_them(
@@ -110,7 +110,7 @@ def test_a_note_sent_over_the_websocket_notifies_the_colleague_live(
                 "client_message_id": "n-1",
             }
         )
-        assert receive_until(ana, "ack")[-1]["client_message_id"] == "n-1"
+        assert receive_until_ack(ana)[1]["client_message_id"] == "n-1"
         frames = receive_until(abe, "event")
         while frames[-1]["event"]["type"] != "notification.created":
             frames = receive_until(abe, "event")

@@ -15,6 +15,7 @@ from helpline.settings import Settings
 from tests.factories import make_user
 from tests.support import login
 from tests.widget_api.support import (
+    ack_of,
     drain,
     events_of,
     headers,
@@ -22,6 +23,7 @@ from tests.widget_api.support import (
     open_session,
     receive,
     receive_until,
+    receive_until_ack,
     start_conversation,
     visitor_socket,
     widget_url,
@@ -77,10 +79,14 @@ def test_visitor_and_agent_talk_live(client: TestClient, db: Session) -> None:
                 "client_message_id": "v1",
             }
         )
-        frames = receive_until(visitor, "ack")
-        ack = frames[-1]
+        frames, ack = receive_until_ack(visitor)
+        # The message's own event is its acknowledgement: no separate ack frame.
+        own = frames[-1]
+        assert own["type"] == "event" and own["event"]["message"]["body"] == "Are you there?"
         assert ack["client_message_id"] == "v1" and ack["duplicate"] is False
+        assert ack["seq"] == own["seq"] and ack["message_id"] == own["event"]["message"]["id"]
         agent_sees = receive(staff)
+        assert "ack" not in agent_sees  # only the socket that sent it
         assert agent_sees["type"] == "event" and agent_sees["seq"] == ack["seq"]
         assert agent_sees["event"]["type"] == "message.created"
         assert agent_sees["event"]["message"]["body"] == "Are you there?"
@@ -93,8 +99,12 @@ def test_visitor_and_agent_talk_live(client: TestClient, db: Session) -> None:
                 "client_message_id": "a1",
             }
         )
-        assert receive_until(staff, "ack")[-1]["client_message_id"] == "a1"
-        reply = events_of(drain(visitor))
+        staff_frames, staff_ack = receive_until_ack(staff)
+        assert staff_ack["client_message_id"] == "a1" and staff_frames[-1]["type"] == "event"
+        assert staff_frames[-1]["event"]["message"]["body"] == "Yes! Anna here."
+        seen_by_visitor = drain(visitor)
+        assert [frame for frame in seen_by_visitor if ack_of(frame)] == []
+        reply = events_of(seen_by_visitor)
         assert reply[0]["event"]["message"]["body"] == "Yes! Anna here."
         assert reply[0]["event"]["message"]["author"] == "agent"
         assert reply[0]["event"]["message"]["author_name"] == "Anna"
@@ -200,7 +210,7 @@ def test_internal_notes_and_changes_never_reach_the_visitor(
                 "kind": "note",
             }
         )
-        staff_frames = receive_until(staff, "ack")
+        staff_frames, _ = receive_until_ack(staff)
         client.put(f"{api}/tags", json={"tags": ["suspicious"]})
         client.patch(api, json={"priority": "urgent", "category": "billing"})
         client.post(
@@ -264,7 +274,7 @@ def test_bad_frames_get_clear_errors_and_the_socket_stays_usable(
                 "client_message_id": "ok",
             }
         )
-        assert receive_until(ws, "ack")[-1]["client_message_id"] == "ok"
+        assert receive_until_ack(ws)[1]["client_message_id"] == "ok"
         too_long = {
             "type": "message",
             "conversation_id": cid,
@@ -314,7 +324,7 @@ def test_oversized_message_bodies_are_refused_whole(
                 "client_message_id": "small",
             }
         )
-        assert receive_until(ws, "ack")[-1]["client_message_id"] == "small"
+        assert receive_until_ack(ws)[1]["client_message_id"] == "small"
     db.expire_all()
     assert db.scalar(select(func.count(Message.id)).where(Message.conversation_id == cid)) == 2
 
@@ -399,7 +409,7 @@ def test_messages_sent_at_once_in_several_chats_keep_each_chats_order(
                     }
                 )
         for ws, (_, cid) in zip(opened, chats, strict=True):
-            acks = receive_until_count(ws, "ack", 10)
+            acks = [receive_until_ack(ws)[1] for _ in range(10)]
             assert [ack["client_message_id"] for ack in acks] == [f"c{cid}-{n}" for n in range(10)]
             seqs = [ack["seq"] for ack in acks]
             assert seqs == sorted(seqs) and len(set(seqs)) == 10
@@ -412,13 +422,3 @@ def test_messages_sent_at_once_in_several_chats_keep_each_chats_order(
             select(Message.body).where(Message.conversation_id == cid).order_by(Message.seq)
         ).all()
         assert bodies == [f"Hello {n}", *(f"line {line}" for line in range(10))]
-
-
-def receive_until_count(ws: Any, frame_type: str, count: int) -> list[dict[str, Any]]:
-    """The first `count` frames of `frame_type` (others are skipped)."""
-    found: list[dict[str, Any]] = []
-    while len(found) < count:
-        frame = receive(ws)
-        if frame["type"] == frame_type:
-            found.append(frame)
-    return found

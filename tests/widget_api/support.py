@@ -108,6 +108,28 @@ def receive_until(ws: WebSocketTestSession, frame_type: str) -> list[dict[str, A
             return frames
 
 
+def ack_of(frame: dict[str, Any]) -> dict[str, Any] | None:
+    """The acknowledgement a frame carries, shaped as an `ack` frame: the frame
+    itself, or the `ack` member of the live event of a message sent on this socket."""
+    if frame["type"] == "ack":
+        return frame
+    if frame["type"] == "event" and "ack" in frame:
+        return {"type": "ack", "conversation_id": frame["conversation_id"], **frame["ack"]}
+    return None
+
+
+def receive_until_ack(ws: WebSocketTestSession) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Frames up to and including the first that acknowledges a message, and that
+    acknowledgement (`ack_of`)."""
+    frames = []
+    while True:
+        frame = receive(ws)
+        frames.append(frame)
+        ack = ack_of(frame)
+        if ack is not None:
+            return frames, ack
+
+
 def drain(ws: WebSocketTestSession) -> list[dict[str, Any]]:
     """Everything queued for this client so far: a ping's pong comes after all of
     it (the server sends one connection's frames in order)."""

@@ -4,17 +4,19 @@ ordered, resumable streams for the conversations they subscribe to."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from helpline.domain.access import Viewer
+from helpline.domain.enums import AuthorType
 from helpline.services import widget
 from helpline.services.chat_messages import ChatPost
 from helpline.services.conversations import access_conversation
 from helpline.services.events import LiveEvent
 from helpline.services.widget import EntryPayload
-from helpline.web.realtime.connection import Connection, Stream, dumps
+from helpline.web.realtime.connection import Connection, Stream, dumps, with_ack
 from helpline.web.realtime.frames import (
     AGENT_FRAMES,
     AgentMessage,
@@ -80,7 +82,21 @@ class AgentConnection(Connection):
     async def deliver_live(
         self, stream: Stream, live_event: LiveEvent, entries: list[EntryPayload]
     ) -> None:
-        await self.send_text(_raw_text(live_event))
+        await self._send_event(live_event)
+
+    async def _send_event(self, live_event: LiveEvent) -> None:
+        text = _raw_text(live_event)
+        if live_event.conversation_id is not None:
+            ack = self.ack_in_event(live_event.conversation_id, live_event.payload.get("message"))
+            if ack is not None:
+                text = with_ack(text, ack)
+        await self.send_text(text)
+
+    def sent_by_me(self, message: Mapping[str, Any]) -> bool:
+        return bool(
+            message.get("author_type") == AuthorType.AGENT.value
+            and message.get("author_user_id") == self.viewer.user_id
+        )
 
     async def may_follow(self, stream: Stream, live_event: LiveEvent) -> bool:
         if self.viewer.user_id in live_event.user_ids:
@@ -101,7 +117,7 @@ class AgentConnection(Connection):
     async def on_unsubscribed_event(self, live_event: LiveEvent) -> None:
         addressed = live_event.seq is not None or live_event.conversation_id is None
         if addressed and self.viewer.user_id in live_event.user_ids:
-            await self.send_text(_raw_text(live_event))
+            await self._send_event(live_event)
 
     async def on_notification(self, stream: Stream, live_event: LiveEvent) -> None:
         if self.viewer.user_id in live_event.user_ids:
@@ -239,7 +255,7 @@ class AgentConnection(Connection):
 
     async def on_message(self, frame: Frame) -> None:
         assert isinstance(frame, AgentMessage)
-        posted = await self.hub.writer.post(
+        await self.post_message(
             ChatPost(
                 conversation_id=frame.conversation_id,
                 body=frame.body,
@@ -249,13 +265,3 @@ class AgentConnection(Connection):
             )
         )
         self._visible.add(frame.conversation_id)
-        self.send(
-            {
-                "type": "ack",
-                "conversation_id": frame.conversation_id,
-                "client_message_id": frame.client_message_id,
-                "seq": posted.message.seq,
-                "message_id": posted.message.id,
-                "duplicate": not posted.created,
-            }
-        )

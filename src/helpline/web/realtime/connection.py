@@ -14,6 +14,13 @@ mark `delivered_seq`):
    the missing entries from the database before going on.
 
 So every entry reaches the client once and in order, whatever the bus does.
+
+Acknowledgements: a message sent on a socket is acknowledged in its own live event
+when that event reaches the socket before the sender's turn comes (the usual case:
+the writer publishes before it hands back), as an `ack` member of the event frame;
+otherwise, or for a retry of a stored message, with an `ack` frame of its own. One
+frame per message fewer for the sender, and the acknowledgement keeps its place in
+the conversation's order.
 """
 
 from __future__ import annotations
@@ -23,13 +30,15 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from helpline.domain.errors import DomainError
+from helpline.services.chat_messages import ChatPost
+from helpline.services.conversations import PostedMessage
 from helpline.services.errors import NotFound, RateLimited
 from helpline.services.events import LiveEvent
 from helpline.services.widget import EntryPayload, QueueEstimate, live_event_entries
@@ -72,6 +81,11 @@ def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
+def with_ack(text: str, ack: str) -> str:
+    """A serialised frame (a JSON object) with an `ack` member added."""
+    return f'{text[:-1]},"ack":{ack}}}'
+
+
 class Connection:
     """Shared machinery; `VisitorConnection` and `AgentConnection` say what their
     side may see and do."""
@@ -91,6 +105,10 @@ class Connection:
         settings = hub.app.state.settings
         self.max_frame_bytes: int = settings.realtime_max_frame_bytes
         self.max_resume_events: int = settings.realtime_resume_max_events
+        self._awaiting_ack: set[tuple[int, str]] = set()
+        """(conversation, client message id) of messages sent here and being stored."""
+        self._acked_in_event: set[tuple[int, str]] = set()
+        """Of those, the ones whose live event carried the acknowledgement."""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -215,6 +233,59 @@ class Connection:
             self._items.put_nowait(("close", CLOSE_TRY_AGAIN))
             return
         self._items.put_nowait(item)
+
+    # ------------------------------------------------------------ messages
+
+    async def post_message(self, post: ChatPost) -> PostedMessage:
+        """Store a message sent on this socket and acknowledge it (see the module's
+        docstring): an `ack` frame unless its live event already carried one."""
+        assert post.client_message_id is not None
+        key = (post.conversation_id, post.client_message_id)
+        self._awaiting_ack.add(key)
+        try:
+            posted = await self.hub.writer.post(post)
+        except BaseException:
+            self._acked_in_event.discard(key)
+            raise
+        finally:
+            self._awaiting_ack.discard(key)
+        if posted.created and key in self._acked_in_event:
+            self._acked_in_event.discard(key)
+            return posted
+        self.send(
+            {
+                "type": "ack",
+                "conversation_id": post.conversation_id,
+                "client_message_id": post.client_message_id,
+                "seq": posted.message.seq,
+                "message_id": posted.message.id,
+                "duplicate": not posted.created,
+            }
+        )
+        return posted
+
+    def ack_in_event(self, conversation_id: int, message: Any) -> str | None:
+        """The serialised `ack` member for a live event carrying `message` (payload
+        form) when this socket sent it and waits for its acknowledgement."""
+        if not self._awaiting_ack or not isinstance(message, Mapping):
+            return None
+        key = (conversation_id, message.get("client_message_id"))
+        if key not in self._awaiting_ack or not self.sent_by_me(message):
+            return None
+        self._awaiting_ack.discard(key)
+        self._acked_in_event.add(key)
+        return dumps(
+            {
+                "client_message_id": key[1],
+                "seq": message.get("seq"),
+                "message_id": message.get("id"),
+                "duplicate": False,
+            }
+        )
+
+    def sent_by_me(self, message: Mapping[str, Any]) -> bool:
+        """Whether this socket's party wrote `message` (payload form)."""
+        raise NotImplementedError
 
     async def send_now(self, frame: dict[str, Any]) -> None:
         await self.websocket.send_text(dumps(frame))

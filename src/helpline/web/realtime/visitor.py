@@ -3,19 +3,20 @@ customer may see (replies and customer-visible changes; never internal notes).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from starlette.websockets import WebSocket
 
-from helpline.domain.enums import Channel, ConversationStatus
+from helpline.domain.enums import AuthorType, Channel, ConversationStatus
 from helpline.services import widget
 from helpline.services.chat_messages import ChatPost
 from helpline.services.events import LiveEvent
 from helpline.services.visitors import Visitor, VisitorLimits, access_visitor_conversation
 from helpline.services.widget import EntryPayload, QueueEstimate
-from helpline.web.realtime.connection import Connection, Stream, dumps
+from helpline.web.realtime.connection import Connection, Stream, dumps, with_ack
 from helpline.web.realtime.frames import VISITOR_FRAMES, Frame, Read, Typing, VisitorMessage
 from helpline.web.realtime.hub import Hub
 from helpline.web.realtime.queries import Snapshot
@@ -83,8 +84,10 @@ class VisitorConnection(Connection):
                 ("visitor", public_key, entry.seq),
                 partial(_visitor_text, stream.conversation_id, entry, public_key),
             )
-            if text is not None:
-                await self.send_text(text)
+            if text is None:
+                continue
+            ack = self.ack_in_event(stream.conversation_id, entry.message)
+            await self.send_text(text if ack is None else with_ack(text, ack))
 
     def track_waiting(self, stream: Stream, live_event: LiveEvent) -> None:
         conversation = live_event.payload.get("conversation")
@@ -197,7 +200,7 @@ class VisitorConnection(Connection):
         assert isinstance(frame, VisitorMessage)
         now = self.hub.now()
         await self.limits.message_async(self.visitor, self.ip, now=now)
-        posted = await self.hub.writer.post(
+        await self.post_message(
             ChatPost(
                 conversation_id=frame.conversation_id,
                 body=frame.body,
@@ -206,16 +209,11 @@ class VisitorConnection(Connection):
             )
         )
         self._owned.add(frame.conversation_id)
-        message = posted.message
-        self.send(
-            {
-                "type": "ack",
-                "conversation_id": frame.conversation_id,
-                "client_message_id": frame.client_message_id,
-                "seq": message.seq,
-                "message_id": message.id,
-                "duplicate": not posted.created,
-            }
+
+    def sent_by_me(self, message: Mapping[str, Any]) -> bool:
+        return bool(
+            message.get("author_type") == AuthorType.CONTACT.value
+            and message.get("author_contact_id") == self.visitor.contact_id
         )
 
 

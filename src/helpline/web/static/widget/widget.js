@@ -1590,6 +1590,8 @@
       switch (frame.type) {
         case "event":
           if (forThis) this.applyEvent(frame);
+          // The event of a message sent on this socket is also its acknowledgement.
+          if (frame.ack) this.acknowledge(frame.ack.client_message_id, frame.seq, null);
           break;
         case "ack":
           this.acknowledge(frame.client_message_id, frame.seq, frame.message);
