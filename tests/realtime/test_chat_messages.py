@@ -90,14 +90,24 @@ def test_a_batch_stores_each_message_once_in_order_with_its_own_event(
     assert [hello.message.seq, reply.message.seq, thanks.message.seq] == [1, 2, 3]
     assert (hello.author_name, reply.author_name) == ("Mia", "Anna")
     stored = db.execute(
-        select(Message.seq, Message.body, Message.client_message_id)
+        select(
+            Message.seq,
+            Message.body,
+            Message.client_message_id,
+            Message.author_type,
+            Message.author_user_id,
+            Message.author_contact_id,
+            Message.kind,
+            Message.attachments,
+            Message.created_at,
+        )
         .where(Message.conversation_id == first.id)
         .order_by(Message.seq)
     ).all()
     assert [tuple(row) for row in stored] == [
-        (1, "Hello", "m-1"),
-        (2, "Hi Mia", "a-1"),
-        (3, "Thanks", "m-3"),
+        (1, "Hello", "m-1", "contact", None, mia.id, "reply", [], NOW),
+        (2, "Hi Mia", "a-1", "agent", agent.id, None, "reply", [], NOW),
+        (3, "Thanks", "m-3", "contact", None, mia.id, "reply", [], NOW),
     ]
     assert db.scalar(select(Message.id).where(Message.conversation_id == second.id)) is None
     db.expire_all()

@@ -27,10 +27,23 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import String, and_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.base import table_of
+from helpline.adapters.db.base import UTCDateTime, table_of
 from helpline.adapters.db.engine import is_postgres
 from helpline.adapters.db.models import Contact, Conversation, Message, Participant, User
 from helpline.domain.access import Viewer, can_see_conversation
@@ -315,7 +328,8 @@ def _stored_statement(postgres: bool) -> Any:
 def _load(db: Session, ids: list[int], pairs: list[tuple[int, str]]) -> dict[int, _Loaded]:
     loaded: dict[int, _Loaded] = {}
     connection = db.connection()
-    for row in connection.execute(_load_statement(), {"ids": ids}):
+    # All rows at once: iterating a result fetches one row per driver call.
+    for row in connection.execute(_load_statement(), {"ids": ids}).all():
         values = dict(row._mapping)
         participant = values.pop("_participant")
         config_cache.note_version(db, values.pop("_config_version"))
@@ -331,7 +345,7 @@ def _load(db: Session, ids: list[int], pairs: list[tuple[int, str]]) -> dict[int
         parameters = {"pairs": pairs} if postgres else {"pairs_json": json.dumps(pairs)}
         for conversation_id, client_id, message_id in connection.execute(
             _stored_statement(postgres), parameters
-        ):
+        ).all():
             if conversation_id in loaded:
                 loaded[conversation_id].stored[client_id] = message_id
     return loaded
@@ -495,12 +509,55 @@ class ChatMessage:
     created_at: datetime
 
 
+MESSAGE_COLUMNS = (
+    "conversation_id", "seq", "author_type", "author_user_id", "author_contact_id",
+    "kind", "body", "client_message_id",
+)  # fmt: skip
+"""The columns of a stored chat message that differ from row to row (`attachments`
+is always empty on this path and `created_at` is the group's `now`)."""
+
+
 @functools.cache
-def _insert_statement() -> Any:
+def _insert_statement(postgres: bool) -> Any:
+    """The group's messages in one INSERT that returns their ids, built once per
+    dialect. Rows come back in any order, matched by (conversation, seq): asking for
+    the parameters' order makes SQLite insert one row per statement.
+
+    On PostgreSQL the rows travel as one array per column (`unnest`): the statement
+    is the same text for every group, so the driver converts it once and the server
+    plans it once, where a multi-row VALUES list (SQLAlchemy's form for a returning
+    executemany) was converted again for every group: a twentieth of the server's
+    time at 900 messages/s."""
     messages = table_of(Message)
-    # Rows come back in any order, matched by (conversation, seq): asking for the
-    # parameters' order makes SQLite insert one row per statement.
-    return insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
+    if not postgres:
+        return insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
+    rows = (
+        func.unnest(
+            *(sql_cast(bindparam(name), ARRAY(messages.c[name].type)) for name in MESSAGE_COLUMNS)
+        )
+        .table_valued(*MESSAGE_COLUMNS)
+        .render_derived()
+    )
+    return (
+        insert(messages)
+        .from_select(
+            [*MESSAGE_COLUMNS, "attachments", "created_at"],
+            select(
+                *(rows.c[name] for name in MESSAGE_COLUMNS),
+                sql_cast(literal("[]"), JSONB),
+                bindparam("created_at", type_=UTCDateTime()),
+            ),
+        )
+        .returning(messages.c.id, messages.c.conversation_id, messages.c.seq)
+    )
+
+
+def _insert_parameters(rows: list[dict[str, Any]], postgres: bool, now: datetime) -> Any:
+    if not postgres:
+        return rows
+    parameters: dict[str, Any] = {name: [row[name] for row in rows] for name in MESSAGE_COLUMNS}
+    parameters["created_at"] = now
+    return parameters
 
 
 @functools.cache
@@ -623,7 +680,11 @@ def _store_plain(
             if not entry.author_name:
                 entry.author_name = names.get(entry.row["author_user_id"]) or "Agent"
     if stored:
-        inserted = connection.execute(_insert_statement(), [entry.row for entry in stored])
+        postgres = is_postgres(db)
+        inserted = connection.execute(
+            _insert_statement(postgres),
+            _insert_parameters([entry.row for entry in stored], postgres, now),
+        )
         id_of = {(row[1], row[2]): row[0] for row in inserted}
         message_ids = [id_of[(entry.conversation.id, entry.row["seq"])] for entry in stored]
         _write_conversations(db, loaded, originals)
