@@ -22,6 +22,8 @@ from helpline.services.errors import RateLimited
 from helpline.services.lookups import LookupLimits
 from helpline.services.visitors import Visitor, VisitorLimits
 from helpline.settings import Settings
+from helpline.web.api import articles as articles_api
+from helpline.web.api import auth as auth_api
 from helpline.web.app import create_app
 from tests.services import require_redis
 from tests.support import FrozenClock
@@ -173,6 +175,36 @@ def test_sessions_and_new_conversations_are_counted_across_processes(
         headers=headers(token),
     )
     assert eleventh.status_code == 429
+
+
+@pytest.mark.redis
+def test_sign_in_attempts_from_one_address_are_counted_across_processes(
+    first: TestClient, second: TestClient
+) -> None:
+    def wrong(n: int) -> dict[str, str]:  # a new address each time: no account lockout
+        return {"email": f"nobody{n}@example.com", "password": "not the password"}
+
+    clients = [first, second] * (auth_api.PUBLIC_REQUESTS_PER_WINDOW // 2)
+    for n, client in enumerate(clients):
+        assert client.post("/api/v1/auth/login", json=wrong(n)).status_code == 401
+    refused = first.post("/api/v1/auth/login", json=wrong(len(clients)))
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"  # the frozen clock has not moved
+
+
+@pytest.mark.redis
+def test_help_center_requests_from_one_address_are_counted_across_processes(
+    first: TestClient, second: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(articles_api, "PUBLIC_REQUESTS_PER_WINDOW", 4)
+    inbox = make_chat_inbox(db)
+    db.commit()
+    search = widget_url(inbox, "articles/search?q=refund")
+    for client in [first, second] * 2:
+        assert client.get(search, headers=headers()).status_code == 200
+    refused = second.get(search, headers=headers())
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
 
 
 @pytest.mark.redis

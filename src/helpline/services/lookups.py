@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Contact, Inbox, SelfServiceLookup
 from helpline.adapters.lookup_client import LookupCall, LookupFailure, fetch, url_allowed
+from helpline.adapters.redis_ratelimit import RedisRateLimits
 from helpline.domain.access import Viewer
 from helpline.domain.errors import DomainError
 from helpline.services.audit import record_audit
@@ -36,7 +37,7 @@ from helpline.services.errors import (
     RateLimited,
     ValidationFailed,
 )
-from helpline.services.visitors import Visitor, shared_rate_limits, window_limiter
+from helpline.services.visitors import FROM_SETTINGS, Visitor, shared_rate_limits, window_limiter
 from helpline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -409,8 +410,8 @@ class LookupLimits:
     (like `visitors.VisitorLimits`). `hit` blocks on Redis: call it from a worker
     thread (the lookup route is sync)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.shared = shared_rate_limits(settings)
+    def __init__(self, settings: Settings, shared: RedisRateLimits | None = FROM_SETTINGS) -> None:
+        self.shared = shared_rate_limits(settings) if shared is FROM_SETTINGS else shared
         self.visitor = window_limiter(
             self.shared, "lookups_visitor", settings.lookup_per_visitor_per_minute, 60.0
         )

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -359,6 +360,11 @@ def do_open_visitor_session(
 # ---------------------------------------------------------------- rate limits
 
 
+FROM_SETTINGS: Any = object()
+"""Limits' default connection: one of their own when `settings.redis_url` is set (an
+app passes the one all its limits share, `web.app_state.shared_limits`)."""
+
+
 def shared_rate_limits(settings: Settings) -> RedisRateLimits | None:
     """Redis for rate limits every server process shares, when one is configured;
     keys live under the installation's channel name (`<channel>:ratelimit:...`)."""
@@ -387,9 +393,9 @@ class VisitorLimits:
     The checks block on Redis: call them from worker threads (sync routes); the
     event loop calls `message_async`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: RedisRateLimits | None = FROM_SETTINGS) -> None:
         hour, minute = 3600.0, 60.0
-        self.shared = shared_rate_limits(settings)
+        self.shared = shared_rate_limits(settings) if shared is FROM_SETTINGS else shared
         window = partial(window_limiter, self.shared)
         self.sessions_ip = window(
             "widget_sessions_ip", settings.widget_sessions_per_ip_per_hour, hour

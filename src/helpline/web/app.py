@@ -20,6 +20,7 @@ from helpline.adapters.db.maintenance import refresh_planner_statistics
 from helpline.adapters.db.migrate import upgrade_to_head
 from helpline.adapters.redis_bus import RedisBus
 from helpline.settings import Settings, get_settings
+from helpline.web.app_state import close_shared_limits
 from helpline.web.collector import keep_collector_quiet
 from helpline.web.errors import install_error_handlers
 from helpline.web.middleware import BodySizeLimit, SecurityHeaders
@@ -75,6 +76,7 @@ def create_app(
                 await stop_worker()
             if isinstance(bus, RedisBus):
                 await asyncio.to_thread(bus.stop)
+            close_shared_limits(app)
 
     app = FastAPI(
         title="Helpline",

@@ -6,7 +6,6 @@ Every route here reads through the app's own search index (`KnowledgeDb`).
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -16,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.models import Article, Inbox
-from helpline.adapters.ratelimit import SlidingWindowLimiter
+from helpline.adapters.ratelimit import RateLimiter
 from helpline.services import articles as article_service
 from helpline.services import deflection as deflection_service
 from helpline.services.errors import RateLimited, ValidationFailed
 from helpline.services.search_index import ArticleEntry, KnowledgeIndex, article_entry, use_index
 from helpline.settings import Settings
+from helpline.web.app_state import app_object, per_ip_limiter
 from helpline.web.deps import AppSettings, CurrentViewer, DbSession, Now, client_ip
 from helpline.web.schemas.articles import (
     ArticleCreate,
@@ -43,22 +43,13 @@ PUBLIC_REQUESTS_PER_WINDOW = 300
 """Help-center pages, widget searches and votes per client address and minute."""
 PUBLIC_WINDOW_SECONDS = 60.0
 
-_app_lock = threading.Lock()
-
 
 # ---------------------------------------------------------------- app-wide helpers
 
 
 def app_knowledge_index(app: FastAPI) -> KnowledgeIndex:
     """The app's search index, created on first use (each app, and test, has its own)."""
-    index: KnowledgeIndex | None = getattr(app.state, "knowledge_index", None)
-    if index is None:
-        with _app_lock:
-            index = getattr(app.state, "knowledge_index", None)
-            if index is None:
-                index = KnowledgeIndex()
-                app.state.knowledge_index = index
-    return index
+    return app_object(app, "knowledge_index", KnowledgeIndex)
 
 
 def get_knowledge_db(request: Request, db: DbSession) -> Session:
@@ -70,17 +61,13 @@ def get_knowledge_db(request: Request, db: DbSession) -> Session:
 KnowledgeDb = Annotated[Session, Depends(get_knowledge_db)]
 
 
-def public_limiter(app: FastAPI) -> SlidingWindowLimiter:
-    """Per-IP limiter of the public help center and widget endpoints (on app.state:
-    replace `app.state.help_rate_limiter` to change the limit)."""
-    limiter: SlidingWindowLimiter | None = getattr(app.state, "help_rate_limiter", None)
-    if limiter is None:
-        with _app_lock:
-            limiter = getattr(app.state, "help_rate_limiter", None)
-            if limiter is None:
-                limiter = SlidingWindowLimiter(PUBLIC_REQUESTS_PER_WINDOW, PUBLIC_WINDOW_SECONDS)
-                app.state.help_rate_limiter = limiter
-    return limiter
+def public_limiter(app: FastAPI) -> RateLimiter:
+    """Per-IP limiter of the public help center and widget endpoints (see
+    `app_state`; replace `app.state.help_rate_limiter` to change the limit). Shared
+    by all server processes through Redis when the app has it."""
+    return per_ip_limiter(
+        app, "help_rate_limiter", PUBLIC_REQUESTS_PER_WINDOW, PUBLIC_WINDOW_SECONDS
+    )
 
 
 def public_retry_after(request: Request, now: datetime) -> int | None:

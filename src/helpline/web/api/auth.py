@@ -6,12 +6,11 @@ cannot post to them from a plain HTML form, and are rate limited per client IP.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response
 
-from helpline.adapters.ratelimit import SlidingWindowLimiter
+from helpline.adapters.ratelimit import RateLimiter
 from helpline.services.accounts import (
     do_change_password,
     do_login,
@@ -23,6 +22,7 @@ from helpline.services.accounts import (
 from helpline.services.api_tokens import do_create_api_token, do_revoke_api_token, list_api_tokens
 from helpline.services.errors import PermissionDenied, RateLimited
 from helpline.settings import Settings
+from helpline.web.app_state import per_ip_limiter
 from helpline.web.deps import (
     SESSION_COOKIE,
     AppSettings,
@@ -50,22 +50,15 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 PUBLIC_REQUESTS_PER_WINDOW = 20
 PUBLIC_WINDOW_SECONDS = 60.0
-_limiter_lock = threading.Lock()
 
 
-def public_auth_limiter(app: FastAPI) -> SlidingWindowLimiter:
-    """The app's per-IP limiter for public auth endpoints, created on first use.
-
-    It lives on `app.state`, so every app (and every test) has its own; replace
-    `app.state.auth_rate_limiter` to change the limit."""
-    limiter: SlidingWindowLimiter | None = getattr(app.state, "auth_rate_limiter", None)
-    if limiter is None:
-        with _limiter_lock:
-            limiter = getattr(app.state, "auth_rate_limiter", None)
-            if limiter is None:
-                limiter = SlidingWindowLimiter(PUBLIC_REQUESTS_PER_WINDOW, PUBLIC_WINDOW_SECONDS)
-                app.state.auth_rate_limiter = limiter
-    return limiter
+def public_auth_limiter(app: FastAPI) -> RateLimiter:
+    """The app's per-IP limiter for public auth endpoints (see `app_state`; replace
+    `app.state.auth_rate_limiter` to change the limit). Shared by all server
+    processes through Redis when the app has it."""
+    return per_ip_limiter(
+        app, "auth_rate_limiter", PUBLIC_REQUESTS_PER_WINDOW, PUBLIC_WINDOW_SECONDS
+    )
 
 
 def limit_per_ip(request: Request, now: Now) -> None:

@@ -3,13 +3,13 @@ runs one for its verified customer (docs/self-service-lookups.md)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Request, Response, status
 
 from helpline.services import lookups as lookup_service
 from helpline.web.api.widget import CurrentVisitor, WidgetInbox
+from helpline.web.app_state import app_object, shared_limits
 from helpline.web.deps import AppSettings, CurrentViewer, DbSession, Now, client_ip
 from helpline.web.schemas.lookups import (
     LookupCreate,
@@ -26,20 +26,16 @@ widget = APIRouter(prefix="/widget/{public_key}/lookups", tags=["widget"])
 
 InboxId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 LookupKey = Annotated[str, Path(min_length=1, max_length=40)]
-_lock = threading.Lock()
 
 
 def lookup_limits(app: FastAPI) -> lookup_service.LookupLimits:
     """The app's lookup rate limits, made on first use (replace
     `app.state.lookup_limits` to change them)."""
-    limits: lookup_service.LookupLimits | None = getattr(app.state, "lookup_limits", None)
-    if limits is None:
-        with _lock:
-            limits = getattr(app.state, "lookup_limits", None)
-            if limits is None:
-                limits = lookup_service.LookupLimits(app.state.settings)
-                app.state.lookup_limits = limits
-    return limits
+    return app_object(
+        app,
+        "lookup_limits",
+        lambda: lookup_service.LookupLimits(app.state.settings, shared=shared_limits(app)),
+    )
 
 
 @admin.get("", response_model=LookupList)

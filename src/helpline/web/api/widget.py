@@ -7,7 +7,6 @@ The protocol is documented in docs/widget-protocol.md.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -36,6 +35,7 @@ from helpline.services.conversations import access_conversation, message_payload
 from helpline.services.errors import AuthenticationFailed, NotFound
 from helpline.services.visitors import Visitor, VisitorLimits
 from helpline.settings import Settings
+from helpline.web.app_state import app_object, shared_limits
 from helpline.web.deps import AppSettings, CurrentViewer, DbSession, Now, client_ip
 from helpline.web.origins import check_widget_origin
 from helpline.web.schemas.conversations import MAX_DB_ID, MessagePublic
@@ -62,7 +62,6 @@ staff_router = APIRouter(tags=["attachments"])
 
 ConversationId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 AttachmentId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
-_state_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- app-wide helpers
@@ -71,26 +70,16 @@ _state_lock = threading.Lock()
 def widget_limits(app: FastAPI) -> VisitorLimits:
     """The app's visitor rate limits, created on first use (one per app, so every
     test starts afresh; replace `app.state.widget_limits` to change them)."""
-    limits: VisitorLimits | None = getattr(app.state, "widget_limits", None)
-    if limits is None:
-        with _state_lock:
-            limits = getattr(app.state, "widget_limits", None)
-            if limits is None:
-                limits = VisitorLimits(app.state.settings)
-                app.state.widget_limits = limits
-    return limits
+    return app_object(
+        app, "widget_limits", lambda: VisitorLimits(app.state.settings, shared=shared_limits(app))
+    )
 
 
 def attachment_storage(app: FastAPI) -> LocalStorage:
-    storage: LocalStorage | None = getattr(app.state, "attachment_storage", None)
-    if storage is None:
-        with _state_lock:
-            storage = getattr(app.state, "attachment_storage", None)
-            if storage is None:
-                settings: Settings = app.state.settings
-                storage = LocalStorage(settings.data_dir / "uploads")
-                app.state.attachment_storage = storage
-    return storage
+    settings: Settings = app.state.settings
+    return app_object(
+        app, "attachment_storage", lambda: LocalStorage(settings.data_dir / "uploads")
+    )
 
 
 def token_lifetime(settings: Settings) -> timedelta:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.adapters.db.engine import make_read_session_factory
 from helpline.services.events import LiveEvent, install_publisher
+from helpline.web.app_state import app_object
 from helpline.web.realtime.writer import MessageWriter
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ T = TypeVar("T")
 QUEUE_TICK_SECONDS = 1.0
 QUEUE_MIN_INTERVAL_SECONDS = 2.0
 QUEUE_REFRESH_SECONDS = 60.0
-_hub_lock = threading.Lock()
 
 
 class Bus(Protocol):
@@ -222,11 +221,4 @@ class Hub:
 
 
 def get_hub(app: FastAPI) -> Hub:
-    hub: Hub | None = getattr(app.state, "realtime_hub", None)
-    if hub is None:
-        with _hub_lock:
-            hub = getattr(app.state, "realtime_hub", None)
-            if hub is None:
-                hub = Hub(app)
-                app.state.realtime_hub = hub
-    return hub
+    return app_object(app, "realtime_hub", lambda: Hub(app))
