@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from helpline.adapters.ratelimit import SlidingWindowLimiter
+from helpline.adapters.ratelimit import RateLimiter, SlidingWindowLimiter
 
 
 def test_allows_the_limit_then_says_how_long_to_wait() -> None:
@@ -71,24 +71,32 @@ def test_memory_is_bounded_by_forgetting_the_least_recent_keys() -> None:
     assert limiter.hit("middle", now=4.0) is None
 
 
-def test_concurrent_hits_never_exceed_the_limit() -> None:
-    limiter = SlidingWindowLimiter(50, 60)
+def concurrent_hits(limiters: list[RateLimiter], *, now: float) -> list[bool]:
+    """200 hits on one key from 8 threads at once, spread over `limiters` (several
+    processes' limiters of one window): whether each hit was allowed."""
     allowed: list[bool] = []
     lock = threading.Lock()
     start = threading.Barrier(8)
 
-    def burst() -> None:
+    def burst(limiter: RateLimiter) -> None:
         start.wait()
         for _ in range(25):
-            result = limiter.hit("ip", now=1.0) is None
+            result = limiter.hit("ip", now=now) is None
             with lock:
                 allowed.append(result)
 
-    threads = [threading.Thread(target=burst) for _ in range(8)]
+    threads = [
+        threading.Thread(target=burst, args=(limiters[n % len(limiters)],)) for n in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return allowed
+
+
+def test_concurrent_hits_never_exceed_the_limit() -> None:
+    allowed = concurrent_hits([SlidingWindowLimiter(50, 60)], now=1.0)
 
     assert allowed.count(True) == 50
     assert len(allowed) == 200

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from helpline.adapters.ratelimit import RateLimiter
 from helpline.adapters.redis_ratelimit import RedisRateLimits, RedisSlidingWindowLimiter
 from tests.services import require_redis
+from tests.test_ratelimit import concurrent_hits
 
 LOGGER = "helpline.adapters.redis_ratelimit"
 EPOCH = 1_772_442_000.0  # 2026-03-02 09:00 UTC: the scores are wall-clock seconds
@@ -161,23 +162,11 @@ def test_two_processes_count_against_one_window(
 def test_concurrent_hits_from_two_processes_never_exceed_the_limit(
     store: RedisRateLimits, other_process: RedisRateLimits
 ) -> None:
-    limiters = [store.limiter("test", 50, 60), other_process.limiter("test", 50, 60)]
-    allowed: list[bool] = []
-    lock = threading.Lock()
-    start = threading.Barrier(8)
-
-    def burst(limiter: RedisSlidingWindowLimiter) -> None:
-        start.wait()
-        for _ in range(25):
-            result = limiter.hit("ip", now=EPOCH) is None
-            with lock:
-                allowed.append(result)
-
-    threads = [threading.Thread(target=burst, args=(limiters[n % 2],)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    limiters: list[RateLimiter] = [
+        store.limiter("test", 50, 60),
+        other_process.limiter("test", 50, 60),
+    ]
+    allowed = concurrent_hits(limiters, now=EPOCH)
 
     assert allowed.count(True) == 50
     assert len(allowed) == 200

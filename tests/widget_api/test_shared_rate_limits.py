@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.models import Message
+from helpline.adapters.db.models import Inbox, Message
 from helpline.services.errors import RateLimited
 from helpline.services.lookups import LookupLimits
 from helpline.services.visitors import Visitor, VisitorLimits
@@ -94,14 +94,19 @@ def second(
 # ---------------------------------------------------------------- two processes
 
 
+def _visitor_chat(client: TestClient, db: Session) -> tuple[Inbox, str, int]:
+    """A chat inbox, a visitor's session on it and their conversation."""
+    inbox = make_chat_inbox(db)
+    db.commit()
+    token = open_session(client, inbox)
+    return inbox, token, int(start_conversation(client, inbox, token)["id"])
+
+
 @pytest.mark.redis
 def test_a_visitors_messages_are_counted_once_across_two_processes(
     first: TestClient, second: TestClient, db: Session, clock: FrozenClock
 ) -> None:
-    inbox = make_chat_inbox(db)
-    db.commit()
-    token = open_session(first, inbox)
-    chat = start_conversation(first, inbox, token)["id"]
+    inbox, token, chat = _visitor_chat(first, db)
 
     assert send(first, inbox, token, chat, "one").status_code == 201
     clock.advance(seconds=10)
@@ -127,10 +132,7 @@ def test_a_visitors_messages_are_counted_once_across_two_processes(
 def test_the_websocket_error_frame_counts_messages_sent_to_the_other_process(
     first: TestClient, second: TestClient, db: Session, clock: FrozenClock
 ) -> None:
-    inbox = make_chat_inbox(db)
-    db.commit()
-    token = open_session(first, inbox)
-    chat = start_conversation(first, inbox, token)["id"]
+    inbox, token, chat = _visitor_chat(first, db)
     for number in range(3):
         assert send(first, inbox, token, chat, f"http {number}").status_code == 201
         clock.advance(seconds=5)
