@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpline.adapters.db.models import Conversation, Message
+from helpline.adapters.db.models import Contact, Conversation, Message
 from tests.ai.bot_support import faq_articles
 from tests.factories import make_user
 from tests.support import FrozenClock
@@ -198,3 +198,50 @@ def test_another_visitor_cannot_press_the_buttons(
 
     assert response.status_code == 404
     assert conversation(db, started["id"]).bot_active is True
+
+
+@pytest.mark.parametrize(
+    ("question", "reply_starts"),
+    [
+        ("Chcę porozmawiać z konsultantem, proszę", "Przekazuję Cię teraz koledze"),
+        ("Vorrei parlare con un operatore, per favore", "Ti passo ora a un collega"),
+        ("Θέλω να μιλήσω με έναν άνθρωπο, παρακαλώ", "Σας μεταφέρω τώρα"),  # noqa: RUF001
+        ("Ich möchte mit einem Mitarbeiter sprechen", "I'm passing you to a colleague"),
+    ],
+)
+def test_the_bot_hands_over_in_the_customers_language(
+    client: TestClient, db: Session, clock: FrozenClock, question: str, reply_starts: str
+) -> None:
+    """The widget speaks English, Polish, Italian and Greek, and so does the bot (read
+    from the customer's words when nothing else says); others get English."""
+    inbox = bot_desk(db, clock)
+    token = open_session(client, inbox)
+
+    started = start_conversation(client, inbox, token, message=question)
+
+    assert_handed_over(db, started["id"], "the customer asked for a person")
+    visible = [
+        m for m in messages(db, started["id"]) if m.kind == "reply" and m.author_type == "bot"
+    ]
+    assert visible[-1].body.startswith(reply_starts)
+
+
+def test_a_customer_whose_language_is_known_gets_the_bot_in_it_all_along(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    inbox = bot_desk(db, clock)
+    token = open_session(client, inbox, name="Ola Nowak")
+    contact = db.scalars(select(Contact).where(Contact.name == "Ola Nowak")).one()
+    contact.language = "pl-PL"  # e.g. from the shop's customer profile
+    db.commit()
+    started = start_conversation(client, inbox, token, message="How can I track my parcel?")
+    first = messages(db, started["id"])[-1]
+    assert "Źródło: Track your parcel — " in first.body
+
+    client.post(
+        widget_url(inbox, f"conversations/{started['id']}/bot/unhelpful"), headers=headers(token)
+    )
+
+    second = messages(db, started["id"])[-1]
+    assert second.body.startswith("Przykro mi, że to nie pomogło.")
+    assert "Track your parcel" not in second.body  # the answer given is read back in Polish

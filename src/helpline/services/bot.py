@@ -84,14 +84,53 @@ SENSITIVE_WORDS = re.compile(
 """Topics that belong to a person even when an article exists (with the AI's urgent
 topics and the escalation rules' legal/fraud keywords)."""
 
-TEXTS = {
-    "handover": "I'm passing you to a colleague now. They can see our conversation, "
-    "so there is no need to repeat anything.",
-    "offline": "Nobody from the team is available right now. Please leave your email "
-    "address and your question in the form, and we will answer by email.",
-    "unhelpful": "Sorry that didn't help. Let me try another answer:",
-    "source": "Source",
+BOT_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "handover": "I'm passing you to a colleague now. They can see our conversation, "
+        "so there is no need to repeat anything.",
+        "offline": "Nobody from the team is available right now. Please leave your email "
+        "address and your question in the form, and we will answer by email.",
+        "unhelpful": "Sorry that didn't help. Let me try another answer:",
+        "source": "Source",
+    },
+    "pl": {
+        "handover": "Przekazuję Cię teraz koledze z zespołu. Widzi naszą rozmowę, "
+        "więc nie musisz niczego powtarzać.",
+        "offline": "Nikt z zespołu nie jest teraz dostępny. Zostaw w formularzu swój "
+        "adres e-mail i pytanie, a odpowiemy e-mailem.",
+        "unhelpful": "Przykro mi, że to nie pomogło. Spróbuję odpowiedzieć inaczej:",
+        "source": "Źródło",
+    },
+    "it": {
+        "handover": "Ti passo ora a un collega. Può vedere la nostra conversazione, "
+        "quindi non serve ripetere nulla.",
+        "offline": "Al momento nessuno del team è disponibile. Lascia nel modulo il tuo "
+        "indirizzo email e la tua domanda: ti risponderemo via email.",
+        "unhelpful": "Mi dispiace che non sia servito. Provo con un'altra risposta:",
+        "source": "Fonte",
+    },
+    "el": {
+        "handover": "Σας μεταφέρω τώρα σε έναν συνάδελφο. Βλέπει τη συζήτησή μας, "
+        "οπότε δεν χρειάζεται να επαναλάβετε τίποτα.",  # noqa: RUF001 (a Greek word)
+        "offline": "Αυτή τη στιγμή δεν είναι διαθέσιμος κανείς από την ομάδα. Αφήστε στη "
+        "φόρμα το email σας και την ερώτησή σας και θα σας απαντήσουμε με email.",
+        "unhelpful": "Λυπάμαι που δεν βοήθησε. Ας δοκιμάσω μια άλλη απάντηση:",
+        "source": "Πηγή",
+    },
 }
+"""What the bot says to the customer, in the widget's languages; other languages
+get English."""
+TEXTS = BOT_TEXTS["en"]
+SOURCE_PREFIXES = tuple(f"{texts['source']}: " for texts in BOT_TEXTS.values())
+
+
+def bot_text(key: str, conversation: Conversation) -> str:
+    """`key`'s text in the customer's language: the one their browser or profile
+    gave, else the one AI assist read in their messages, else English."""
+    language = (conversation.language or conversation.ai_language or "en").lower()
+    return BOT_TEXTS.get(language.split("-")[0], TEXTS)[key]
+
+
 REASON_LABELS = {
     "low_confidence": "the bot was not sure of an answer",
     "unhelpful": "two answers did not help",
@@ -373,7 +412,7 @@ def do_hand_over(db: Session, conversation_id: int, *, reason: str, now: datetim
     _post(
         db,
         conversation,
-        TEXTS["offline" if offline else "handover"],
+        bot_text("offline" if offline else "handover", conversation),
         kind=MessageKind.REPLY,
         now=now,
     )
@@ -392,7 +431,7 @@ def _answer_text(answer: FaqAnswer, db: Session, conversation: Conversation) -> 
         text = render_template(answer.text, template_context(conversation, contact, None)).text
     else:
         text = _first_sentences(answer.text, 4)
-    source = f"\n\n{TEXTS['source']}: {answer.title}"
+    source = f"\n\n{bot_text('source', conversation)}: {answer.title}"
     if answer.url:
         source += f" — {answer.url}"
     return text.strip() + source
@@ -407,11 +446,11 @@ def _given_titles(db: Session, conversation_id: int) -> set[str]:
             Message.kind == MessageKind.REPLY.value,
         )
     )
-    prefix = f"{TEXTS['source']}: "
     titles = set()
     for body in bodies:
         for line in body.splitlines():
-            if line.startswith(prefix):
+            prefix = next((p for p in SOURCE_PREFIXES if line.startswith(p)), None)
+            if prefix is not None:
                 titles.add(line[len(prefix) :].split(" — ", 1)[0].strip())
     return titles
 
@@ -501,7 +540,7 @@ def after_customer_message(
         else:
             body = _answer_text(match.answer, db, conversation)
             if given:
-                body = f"{TEXTS['unhelpful']}\n\n{body}"
+                body = f"{bot_text('unhelpful', conversation)}\n\n{body}"
             _post(db, conversation, body, kind=MessageKind.REPLY, now=now)
             db.commit()
             return BotOutcome(bot_active=True)
@@ -565,7 +604,8 @@ def do_unhelpful(
     if match is None or not match.confident:
         db.commit()
         return do_hand_over(db, conversation_id, reason="low_confidence", now=now)
-    body = f"{TEXTS['unhelpful']}\n\n{_answer_text(match.answer, db, conversation)}"
+    unhelpful = bot_text("unhelpful", conversation)
+    body = f"{unhelpful}\n\n{_answer_text(match.answer, db, conversation)}"
     _post(db, conversation, body, kind=MessageKind.REPLY, now=now)
     db.commit()
     return BotOutcome(bot_active=True)
