@@ -18,6 +18,7 @@ from tests.ai.bot_support import faq_articles
 from tests.factories import make_user
 from tests.support import FrozenClock
 from tests.widget_api.support import (
+    client_id,
     headers,
     make_chat_inbox,
     open_session,
@@ -245,3 +246,35 @@ def test_a_customer_whose_language_is_known_gets_the_bot_in_it_all_along(
     second = messages(db, started["id"])[-1]
     assert second.body.startswith("Przykro mi, że to nie pomogło.")
     assert "Track your parcel" not in second.body  # the answer given is read back in Polish
+
+
+def test_the_widgets_language_is_the_conversations_and_the_bot_speaks_it(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    """Until AI assist reads a language in the customer's words (three words or
+    more), the conversation has the widget's."""
+    inbox = bot_desk(db, clock)
+    token = open_session(client, inbox)
+
+    started = client.post(
+        widget_url(inbox, "conversations"),
+        json={
+            "message": "Human?",  # too short to tell its language: the widget's counts
+            "client_message_id": client_id(),
+            "locale": "it",
+        },
+        headers=headers(token),
+    )
+
+    assert started.status_code == 201, started.text
+    db.expire_all()
+    stored = db.get(Conversation, started.json()["id"])
+    assert stored is not None and stored.language == "it"
+    db.commit()
+    assert messages(db, started.json()["id"])[-1].body.startswith("Ti passo ora a un collega")
+    unknown = client.post(
+        widget_url(inbox, "conversations"),
+        json={"message": "Hi", "client_message_id": client_id(), "locale": "xx"},
+        headers=headers(token),
+    )
+    assert unknown.status_code == 422

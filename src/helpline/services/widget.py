@@ -585,6 +585,7 @@ def _open_conversation(
     inbox: Inbox,
     contact: Contact,
     *,
+    language: str | None = None,
     channel: Channel,
     body: str,
     category: str | None,
@@ -605,7 +606,7 @@ def _open_conversation(
         priority=Priority.NORMAL.value,
         category=category,
         team_id=inbox.default_team_id,
-        language=contact.language,
+        language=language or contact.language,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -680,6 +681,7 @@ def do_start_conversation(
     topic_category: str | None,
     now: datetime,
     max_chars: int | None = None,
+    locale: str | None = None,
 ) -> tuple[Conversation, bool]:
     """A visitor opens a chat with its first message and commits; returns the
     conversation and whether this call created it (False: a retry with the same
@@ -707,6 +709,7 @@ def do_start_conversation(
         db,
         inbox,
         contact,
+        language=contact.language or locale,
         channel=Channel.CHAT,
         body=body,
         category=category,

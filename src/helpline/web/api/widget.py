@@ -228,6 +228,7 @@ def start_conversation(
         message=payload.message,
         client_message_id=payload.client_message_id,
         topic_category=payload.topic_category,
+        locale=payload.locale,
         now=now,
         max_chars=settings.max_message_chars,
     )

@@ -45,6 +45,9 @@ class ConversationStart(BaseModel):
     message: Body
     client_message_id: ClientMessageId
     topic_category: Annotated[PlainText, Field(max_length=40)] | None = None
+    locale: Literal["en", "pl", "it", "el"] | None = None
+    """The widget's language: the conversation's when the contact has none (the FAQ
+    bot answers in it)."""
 
 
 class VisitorMessageCreate(BaseModel):

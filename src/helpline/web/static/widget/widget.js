@@ -1510,6 +1510,7 @@
         topic_category: values.topic || undefined,
         message: values.message,
         client_message_id: randomId(),
+        locale: this.locale, // the FAQ bot answers in it
       });
       helpChatStarted(this);
       await this.enterConversation(conversation);
