@@ -72,11 +72,8 @@ def shared_settings(settings: Settings) -> Settings:
 
 def _client(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[TestClient]:
     app = create_app(settings, engine=engine, clock=clock, start_worker=False)
-    with TestClient(app) as client:
+    with TestClient(app) as client:  # the app closes its Redis pool when it stops
         yield client
-    limits: VisitorLimits | None = getattr(app.state, "widget_limits", None)
-    if limits is not None and limits.shared is not None:
-        limits.shared.close()
 
 
 @pytest.fixture

@@ -595,7 +595,8 @@ def _open_conversation(
 ) -> tuple[Conversation, routing_hooks.RouteAfter]:
     """Insert a conversation opened by the customer, its `created` activity and
     first message, run routing's creation hook (SLA, score, rules) and queue the
-    event; the caller commits, then runs the routing the hook asks for."""
+    event; the caller commits, then runs the routing the hook asks for. `language`
+    (the widget's) counts when the contact has none of their own."""
     conversation = Conversation(
         number=next_value(db, "conversation"),
         inbox_id=inbox.id,
@@ -606,7 +607,7 @@ def _open_conversation(
         priority=Priority.NORMAL.value,
         category=category,
         team_id=inbox.default_team_id,
-        language=language or contact.language,
+        language=contact.language or language,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -709,7 +710,7 @@ def do_start_conversation(
         db,
         inbox,
         contact,
-        language=contact.language or locale,
+        language=locale,
         channel=Channel.CHAT,
         body=body,
         category=category,
