@@ -470,6 +470,39 @@ def test_polish_browser_gets_polish_texts(
         context.close()
 
 
+def test_a_polish_visitor_leaves_an_offline_message_in_polish(
+    browser: Any, live_server: LiveServer, host_site: HostSite
+) -> None:
+    desk = arrange_chat_inbox(
+        live_server,
+        agent_online=False,
+        expected_reply={"en": "We answer tomorrow.", "pl": "Odpowiemy jutro."},
+    )
+    context = browser.new_context(locale="pl-PL")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(host_site.embed(desk.public_key))
+        open_widget(page, "Napisz do nas")
+        expect(page.get_by_role("heading", name="Zostaw wiadomość")).to_be_visible()
+        page.get_by_label("Imię i nazwisko").fill("Ola Nowak")
+        page.locator('input[name="email"]').fill("ola@example.com")
+        page.get_by_label("Wiadomość").fill("Gdzie paczka?")
+        page.get_by_role("button", name="Wyślij wiadomość").click()
+        # The server's expected-reply text in the widget's language, not English.
+        expect(page.get_by_text("Odpowiemy jutro.")).to_be_visible()
+    finally:
+        context.close()
+    with live_server.session() as db:
+        ticket = db.scalar(
+            select(Conversation)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(Contact.email == "ola@example.com")
+        )
+        assert ticket is not None
+        assert ticket.language == "pl"  # agents and the AI see the customer's language
+
+
 def test_a_page_on_a_domain_the_inbox_does_not_allow_gets_no_widget(
     page: Page, live_server: LiveServer, host_site: HostSite
 ) -> None:

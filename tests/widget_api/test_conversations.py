@@ -360,12 +360,21 @@ def test_the_offline_form_creates_an_email_ticket(client: TestClient, db: Sessio
     )
     assert second.status_code == 201
     assert second.json()["expected_reply"] == "We usually answer within one business day."
+    italian = client.post(
+        widget_url(plain, "offline"),
+        json={"email": "gio@shop.example", "message": "Rimborso?", "locale": "it"},
+        headers=headers(),
+    )
+    assert italian.json()["expected_reply"] == "Di solito rispondiamo entro un giorno lavorativo."
     with fresh_session(db) as check:
         tickets = {ticket.subject: ticket for ticket in check.scalars(select(Conversation))}
         assert tickets["Call me back"].inbox_id == email_inbox.id
         assert tickets["Call me back"].channel == "email"
         assert tickets["Refund?"].inbox_id == plain.id
         assert tickets["Refund?"].channel == "email"
+        # The widget's language is the ticket's until the customer's words say otherwise.
+        assert tickets["Rimborso?"].language == "it"
+        assert tickets["Refund?"].language is None
     bad = client.post(
         widget_url(plain, "offline"),
         json={"name": "X", "email": "not-an-email", "message": "hi"},

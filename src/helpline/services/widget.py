@@ -950,10 +950,13 @@ def do_create_offline_ticket(
     topic_category: str | None,
     now: datetime,
     max_chars: int | None = None,
+    locale: str | None = None,
 ) -> tuple[Conversation, dict[str, str]]:
     """The offline form: an email-channel ticket answered by email, and commit.
     The contact is found or created by email merge-safely; the visitor gains no
-    access to anything by it. Returns the ticket and the expected-reply texts."""
+    access to anything by it. `locale` (the widget's language) is the ticket's
+    language unless the contact has one. Returns the ticket and the expected-reply
+    texts."""
     body = conversations.check_message_body(message, max_chars=max_chars)
     address = check_email(email)
     if address is None:
@@ -967,6 +970,7 @@ def do_create_offline_ticket(
         db,
         target,
         contact,
+        language=locale,
         channel=channel,
         body=body,
         category=category,

@@ -449,6 +449,7 @@ def offline(
         topic_category=payload.topic_category,
         now=now,
         max_chars=settings.max_message_chars,
+        locale=payload.locale,
     )
     locale = payload.locale if payload.locale in texts else "en"
     return OfflineTicket(

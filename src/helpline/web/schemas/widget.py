@@ -79,7 +79,8 @@ class OfflineMessage(BaseModel):
     topic_category: Annotated[PlainText, Field(max_length=40)] | None = None
     visitor_token: Annotated[str, Field(max_length=512)] | None = None
     locale: Literal["en", "pl", "it", "el"] | None = None
-    """Which language `expected_reply` is answered in (default English)."""
+    """The widget's language: `expected_reply` is in it (default English) and it is the
+    ticket's language until the customer's own words say otherwise."""
 
 
 class VisitorConversationList(BaseModel):

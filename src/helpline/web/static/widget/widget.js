@@ -1463,6 +1463,7 @@
               email: values.email || identity.email || (this.contact && this.contact.email) || "",
               message: values.message,
               topic_category: values.topic || undefined,
+              locale: this.locale, // the expected-reply text and the ticket's language
             },
             { auth: !!this.store.data.token },
           );
