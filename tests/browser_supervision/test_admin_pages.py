@@ -1,12 +1,13 @@
-"""Admin pages in Chromium: create and then edit an agent, a team and an inbox with
-its widget settings, seeing validation messages next to the fields on the way."""
+"""Admin pages in Chromium: create and then edit an agent, a team, an inbox with its
+widget settings and a self-service lookup, seeing validation messages next to the
+fields on the way."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from helpline.adapters.db.models import Inbox, Team, User
+from helpline.adapters.db.models import Inbox, SelfServiceLookup, Team, User
 from tests.browser.conftest import LiveServer
 from tests.browser_supervision.conftest import SignIn
 from tests.factories import make_inbox, make_team, make_user
@@ -139,3 +140,43 @@ def test_create_an_inbox_then_set_up_its_widget(live_server: LiveServer, sign_in
     body = config.json()
     assert body["prechat"]["email"]["required"] is True
     assert body["greeting"]["en"] == "Hi! How can we help?"
+
+
+def test_set_up_a_self_service_lookup_from_the_inbox_page(
+    live_server: LiveServer, sign_in: SignIn
+) -> None:
+    _arrange(live_server)
+    with live_server.session() as db:
+        inbox = db.scalar(select(Inbox).where(Inbox.name == "Website chat"))
+        assert inbox is not None
+        inbox_id = inbox.id
+    admin = sign_in("ada@example.com", f"/admin/inboxes/{inbox_id}")
+    admin.get_by_role("link", name="Self-service lookups").click()
+    expect(admin.get_by_text("No lookups yet.")).to_be_visible()
+    form = admin.locator("#lookup-form")
+    form.get_by_label("Key").fill("order_status")
+    form.get_by_label("Button label (English)").fill("Check my order")
+    form.get_by_label("Input label (English)").fill("Order number")
+    form.get_by_label("URL template").fill("https://other.example/o?c={external_id}")
+    form.get_by_label("Allowed hosts, one per line").fill("shop.example")
+    form.get_by_role("button", name="Add lookup").click()
+    expect(admin.locator("#error-url_template")).to_contain_text("on one of the allowed hosts")
+    form = admin.locator("#lookup-form")
+    form.get_by_label("URL template").fill("https://shop.example/o?c={external_id}&n={input}")
+    form.get_by_role("button", name="Add lookup").click()
+
+    secret = admin.get_by_label("Signing secret (select and copy)")
+    expect(secret).to_be_visible()
+    with live_server.session() as db:
+        stored = db.scalar(select(SelfServiceLookup))
+        assert stored is not None
+        expect(secret).to_have_value(stored.secret)
+    admin.get_by_role("link", name="order_status").click()
+    expect(admin.get_by_label("Signing secret (select and copy)")).to_have_count(0)
+    admin.locator("#lookup-form").get_by_label("Shown in the widget").uncheck()
+    admin.get_by_role("button", name="Save lookup").click()
+    expect(admin.locator(".flash")).to_have_text("Lookup order_status saved.")
+    expect(admin.locator("#lookups")).to_contain_text("Check my order")
+    with live_server.session() as db:
+        stored = db.scalar(select(SelfServiceLookup))
+        assert stored is not None and stored.enabled is False

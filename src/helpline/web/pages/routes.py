@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from helpline.web.pages import (
     admin_ai,
+    admin_lookups,
     admin_people,
     admin_routing,
     articles_admin,
@@ -58,6 +59,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(articles_admin.router)
     app.include_router(admin_routing.router)
     app.include_router(admin_people.router)
+    app.include_router(admin_lookups.router)
     app.include_router(admin_ai.router)
     app.include_router(supervisor.router)
     app.include_router(workspace.router)
