@@ -248,6 +248,8 @@ class Tally:
 
     in_flight: dict[int, tuple[float, int]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
+    """Send times (perf_counter) of `latencies`, for `HELPLINE_BENCH_TRACE`."""
     delivered: int = 0
 
     def received(self, serial: int, side: int) -> None:
@@ -256,7 +258,31 @@ class Tally:
             return  # an echo of our own message, or a duplicate
         del self.in_flight[serial]
         self.latencies.append((time.perf_counter() - sent[0]) * 1000)
+        self.sent_at.append(sent[0])
         self.delivered += 1
+
+
+TRACE_BUCKET_SECONDS = 0.25
+
+
+def write_trace(path: str, label: str, tally: Tally) -> None:
+    """Latency over the step in 250 ms buckets (messages by send time: count, p50,
+    max), appended to `path`: tells a short stall (one bucket) from a queue that
+    builds up."""
+    if not tally.sent_at:
+        return
+    start = min(tally.sent_at)
+    buckets: dict[int, list[float]] = {}
+    for sent, latency in zip(tally.sent_at, tally.latencies, strict=True):
+        buckets.setdefault(int((sent - start) / TRACE_BUCKET_SECONDS), []).append(latency)
+    with Path(path).open("a", encoding="utf-8") as out:
+        out.write(f"# {label}\n")
+        for index in sorted(buckets):
+            values = sorted(buckets[index])
+            out.write(
+                f"{index * TRACE_BUCKET_SECONDS:6.2f}s n={len(values):5d} "
+                f"p50={values[len(values) // 2]:7.1f} max={values[-1]:7.1f}\n"
+            )
 
 
 BODY_MARK = b'"body":"b'
@@ -370,6 +396,9 @@ async def measure_step(
         gc.enable()
     cpu = (probe.cpu_seconds() - cpu_before) / (time.perf_counter() - wall_before) * 100
     tally = load.tally
+    trace = os.environ.get("HELPLINE_BENCH_TRACE")
+    if trace:
+        write_trace(trace, f"{backend} N={len(load.pairs)} {rate:g}/s", tally)
     return Step(
         backend=backend,
         conversations=len(load.pairs),
