@@ -184,6 +184,13 @@ def test_routing_settings_form_sets_weights_and_an_inbox_strategy(
     )
     assert bad.status_code == 422
     assert "Answer_timeout_seconds is 5 to 3600 seconds" in bad.text
+    bad = client.post(
+        "/admin/routing/global",
+        data={"csrf_token": csrf, "w_frustration_threshold": "3"},
+    )
+    assert bad.status_code == 422
+    assert "Frustration_threshold is a score from 0 to 1" in bad.text
+    assert 'name="w_frustration_points"' in client.get("/admin/routing").text
 
     saved = client.post(
         "/admin/routing/global",
@@ -191,6 +198,8 @@ def test_routing_settings_form_sets_weights_and_an_inbox_strategy(
             "csrf_token": csrf,
             "answer_timeout_seconds": "30",
             "w_urgent_points": "55",
+            "w_frustration_points": "35",
+            "w_frustration_threshold": "0.5",
             "plan_paid": "20",
         },
         follow_redirects=False,
@@ -211,6 +220,8 @@ def test_routing_settings_form_sets_weights_and_an_inbox_strategy(
     settings = client.get("/api/v1/routing/settings").json()
     assert settings["answer_timeout_seconds"] == 30
     assert settings["weights"]["urgent_points"] == 55
+    assert settings["weights"]["frustration_points"] == 35
+    assert settings["weights"]["frustration_threshold"] == 0.5
     assert settings["weights"]["plan_points"]["paid"] == 20
 
 

@@ -106,3 +106,9 @@ def test_points_show_one_decimal_at_most() -> None:
 def test_weights_refuse_a_queue_where_waiting_earns_nothing() -> None:
     with pytest.raises(ValueError, match="starve"):
         PriorityWeights(waiting_points_per_minute=0)
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5])
+def test_weights_refuse_a_frustration_threshold_outside_the_score_range(threshold: float) -> None:
+    with pytest.raises(ValueError, match="frustration_threshold"):
+        PriorityWeights(frustration_threshold=threshold)

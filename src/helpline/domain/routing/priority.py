@@ -91,6 +91,8 @@ class PriorityWeights:
             raise ValueError("waiting_points_per_minute must be positive, or chats could starve")
         if self.sla_risk_window_minutes <= 0:
             raise ValueError("sla_risk_window_minutes must be positive")
+        if not 0 <= self.frustration_threshold <= 1:
+            raise ValueError("frustration_threshold is a score from 0 to 1")
 
 
 DEFAULT_WEIGHTS = PriorityWeights()

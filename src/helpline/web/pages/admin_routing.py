@@ -59,6 +59,8 @@ WEIGHT_LABELS = {
     "sla_risk_window_minutes": "SLA risk window (minutes)",
     "sla_risk_max_points": "SLA risk, at most",
     "sla_overdue_points": "SLA overdue",
+    "frustration_points": "Frustrated customer, at full frustration (AI assist)",
+    "frustration_threshold": "Frustration counts from (score 0 to 1)",
 }
 TRIGGER_LABELS = escalation.TRIGGERS
 
