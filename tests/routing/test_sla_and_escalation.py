@@ -148,8 +148,10 @@ def test_a_warning_comes_before_the_breach_and_the_breach_alerts_seniors_and_sup
     assert [e.type for e in events if e.type.startswith("sla.")] == ["sla.warning", "sla.breached"]
     notified = [e for e in events if e.type == "escalation.notified"]
     assert len(notified) == 1
-    # Senior agents (tier 2) and the supervisor hear about it.
+    # Senior agents (tier 2) and the supervisor hear about it, with a summary.
     assert notified[0].user_ids == {org.tess.id, org.sue.id}
+    (escalated,) = activities(client, chat["id"], "escalated")
+    assert escalated["data"]["summary"]
 
 
 def test_a_reply_in_time_meets_the_target(
@@ -231,6 +233,11 @@ def test_a_technical_issue_unresolved_by_tier_1_moves_to_tier_2_after_the_set_mi
     bodies = [e["message"]["body"] for e in history(client, chat["id"]) if e["kind"] == "message"]
     assert bodies[:2] == ["The app crashes", "Looking into it"]
     assert "no need to repeat" in bodies[-1]
+    # Like an escalation fired by a message, one fired by time carries a hand-over
+    # summary for the tier-2 agent (AI assist).
+    (escalated,) = activities(client, chat["id"], "escalated")
+    assert escalated["data"]["summary_source"] == "extractive"
+    assert "The app crashes" in escalated["data"]["summary"]
     clock.advance(minutes=30)
     tick(db, clock, settings)
     assert len(activities(client, chat["id"], "escalated")) == 1  # once per conversation

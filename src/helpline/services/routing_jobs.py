@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db import routing_repo as repo
-from helpline.adapters.db.models import Conversation
+from helpline.adapters.db.models import Activity, Conversation
+from helpline.domain.enums import ActivityKind
 from helpline.services import escalation, routing, sla
 from helpline.services.conversations import activity_payload, conversation_payload
 from helpline.services.events import LiveEvent, queue_event
@@ -70,6 +71,7 @@ def sla_job(db: Session, *, now: datetime, settings: Settings) -> int:
     setup = routing.load_setup(db, settings)
     to_route: set[int] = set()
     freed: set[int] = set()
+    escalations: list[Activity] = []
     checked = 0
     for conversation in repo.claim_ids(db, ids):
         if conversation.sla_next_check_at is None or conversation.sla_next_check_at > now:
@@ -86,6 +88,7 @@ def sla_job(db: Session, *, now: datetime, settings: Settings) -> int:
                 tier2_team_id=setup.tier2_team_id,
             )
             activities.extend(result.activities)
+            escalations.extend(_escalated(result))
             if result.freed_agent_id is not None:
                 freed.add(result.freed_agent_id)
             if result.priority_changed:
@@ -95,11 +98,7 @@ def sla_job(db: Session, *, now: datetime, settings: Settings) -> int:
             _updated_event(db, conversation, activities)
             if conversation.status == "open" and conversation.assignee_id is None:
                 to_route.add(conversation.id)
-    db.commit()
-    if to_route or freed:
-        routing.route_after_commit(
-            db, now=now, conversation_ids=to_route, freed_agent_ids=freed, settings=settings
-        )
+    _commit_and_follow_up(db, escalations, to_route, freed, now=now, settings=settings)
     return checked
 
 
@@ -124,6 +123,7 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
     escalated = 0
     to_route: set[int] = set()
     freed: set[int] = set()
+    escalations: list[Activity] = []
     for conversation in repo.claim_ids(db, firing[:ESCALATION_BATCH]):
         result = escalation.run_rules(
             db,
@@ -136,6 +136,7 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
         if not result.fired:
             continue  # changed meanwhile
         escalated += 1
+        escalations.extend(_escalated(result))
         if result.priority_changed:
             sla.apply_policy(db, conversation, now=now, book=book, warn_before=warn)
         routing.rescore(db, conversation, now=now, weights=setup.base.weights)
@@ -144,12 +145,37 @@ def escalation_tick(db: Session, *, now: datetime, settings: Settings) -> int:
             freed.add(result.freed_agent_id)
         if conversation.status == "open" and conversation.assignee_id is None:
             to_route.add(conversation.id)
+    _commit_and_follow_up(db, escalations, to_route, freed, now=now, settings=settings)
+    return escalated
+
+
+def _escalated(result: escalation.EscalationResult) -> list[Activity]:
+    return [a for a in result.activities if a.kind == ActivityKind.ESCALATED.value]
+
+
+def _commit_and_follow_up(
+    db: Session,
+    escalations: list[Activity],
+    to_route: set[int],
+    freed: set[int],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Commit a job's changes, then what they call for: a hand-over summary on each
+    escalation (as on escalations fired by a message, for whoever it reaches; AI
+    assist, never raises) and the routing rounds."""
+    db.flush()
+    escalated_ids = [activity.id for activity in escalations]
     db.commit()
+    if escalated_ids:
+        from helpline.services import ai_assist
+
+        ai_assist.after_handover(db, escalated_ids, now=now)
     if to_route or freed:
         routing.route_after_commit(
             db, now=now, conversation_ids=to_route, freed_agent_ids=freed, settings=settings
         )
-    return escalated
 
 
 def queue_job(db: Session, *, now: datetime, settings: Settings, force: bool = False) -> int:
