@@ -4,12 +4,13 @@
 
 Seeds the demo into a temporary database, serves it on a free local port, signs in
 as the demo supervisor (then an admin) in Chromium and saves docs/img/supervisor.png,
-docs/img/supervisor-tablet.png and docs/img/admin-inbox.png.
+docs/img/supervisor-tablet.png, docs/img/reports.png and docs/img/admin-inbox.png.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,12 @@ def take_screenshots(out_dir: Path) -> None:
             )
             _open(tablet, demo, DEMO_SUPERVISOR, "/supervisor")
             tablet.screenshot(path=str(out_dir / "supervisor-tablet.png"))
+            last = date.today()
+            page.goto(f"{demo.url}/reports?from={last - timedelta(days=13)}&to={last}")
+            later = page.get_by_role("button", name="Later")  # the break reminder
+            if later.count():
+                later.click()
+            page.screenshot(path=str(out_dir / "reports.png"), full_page=True)
             admin = page.context.browser.new_page(  # type: ignore[union-attr]
                 viewport={"width": 1360, "height": 900}
             )

@@ -15,6 +15,7 @@ from helpline.web.api import (
     conversations,
     health,
     lookups,
+    reports,
     supervision,
     widget,
     workspace,
@@ -32,5 +33,6 @@ api_router.include_router(realtime_routes.router)
 api_router.include_router(routing_api.router)
 api_router.include_router(collaboration.router)
 api_router.include_router(supervision.router)
+api_router.include_router(reports.router)
 api_router.include_router(workspace.router)
 api_router.include_router(ai.router)

@@ -22,6 +22,7 @@ from helpline.web.pages import (
     canned_pages,
     help_center,
     inbox_pages,
+    reports,
     supervisor,
     widget_demo,
     workspace,
@@ -62,6 +63,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(admin_lookups.router)
     app.include_router(admin_ai.router)
     app.include_router(supervisor.router)
+    app.include_router(reports.router)
     app.include_router(workspace.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(FormExpired, _form_expired)
