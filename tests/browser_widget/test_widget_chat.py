@@ -410,6 +410,11 @@ def test_message_text_is_shown_as_text_never_as_html(
 def test_an_ended_conversation_asks_for_a_rating_and_sends_a_transcript(
     page: Page, live_server: LiveServer, host_site: HostSite, desk: ChatDesk, agent: AgentClient
 ) -> None:
+    with live_server.session() as db:  # this inbox asks the NPS question too
+        inbox = db.get(Inbox, desk.inbox_id)
+        assert inbox is not None
+        inbox.settings = {**inbox.settings, "ask_nps": True}
+        db.commit()
     page.goto(host_site.embed(desk.public_key))
     start_chat(page)
     conversation_id = conversation_of(live_server, "Mia Rossi")
@@ -421,6 +426,13 @@ def test_an_ended_conversation_asks_for_a_rating_and_sends_a_transcript(
     expect(status_strip(page)).to_have_text("This conversation has ended.")
     page.get_by_role("button", name="4 out of 5").click()
     page.get_by_label("Comment (optional)").fill("Fast and friendly.")
+    recommend = page.get_by_role(
+        "group", name="How likely are you to recommend us to a friend or colleague?"
+    )
+    recommend.get_by_role("button", name="9 out of 10").click()
+    expect(recommend.get_by_role("button", name="9 out of 10")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.get_by_role("button", name="Send rating").click()
     expect(page.get_by_text("Thank you for your feedback!")).to_be_visible()
 
@@ -430,6 +442,9 @@ def test_an_ended_conversation_asks_for_a_rating_and_sends_a_transcript(
 
     rated = agent.conversation(conversation_id)
     assert (rated.csat_score, rated.csat_comment) == (4, "Fast and friendly.")
+    with live_server.session() as db:
+        stored = db.get(Conversation, conversation_id)
+        assert stored is not None and stored.nps_score == 9
     with live_server.session() as db:
         emails = [item.payload for item in db.scalars(select(OutboxItem))]
     assert any("mia@example.com" in json.dumps(payload) for payload in emails)

@@ -188,6 +188,13 @@ def test_conversation_page_shows_the_whole_history(
     order = [html.index(text) for text in ("Hello, about", "payment log", "from Open to Pending")]
     assert order == sorted(order)
     assert 'id="conversation-status">Pending<' in html
+    assert "Would recommend us" not in html  # not asked yet
+
+    conversation.csat_score, conversation.nps_score = 4, 9
+    db.commit()
+    html = client.get(f"/conversations/{conversation.id}").text
+    assert "<dt>Satisfaction</dt><dd>4 / 5" in html
+    assert "<dt>Would recommend us</dt><dd>9 / 10</dd>" in html
 
 
 def test_reply_note_status_and_assign_forms(

@@ -306,10 +306,30 @@ def test_csat_is_stored_on_the_conversation(client: TestClient, db: Session) -> 
         url, json={"score": 4, "comment": " Quick   and kind "}, headers=headers(token)
     )
     assert response.status_code == 200, response.text
-    assert response.json()["csat"] == {"score": 4, "comment": "Quick and kind"}
+    assert response.json()["csat"] == {"score": 4, "comment": "Quick and kind", "nps": None}
     db.expire_all()
     stored = db.get(Conversation, cid)
     assert stored is not None and stored.csat_score == 4 and stored.csat_comment == "Quick and kind"
+    db.commit()
+
+    # With the NPS question: 0 to 10, kept when a later rating leaves it out.
+    bad = client.post(url, json={"score": 5, "nps_score": 11}, headers=headers(token))
+    assert bad.status_code == 422
+    answered = client.post(url, json={"score": 5, "nps_score": 9}, headers=headers(token))
+    assert answered.json()["csat"] == {"score": 5, "comment": None, "nps": 9}
+    again = client.post(url, json={"score": 3}, headers=headers(token))
+    assert again.json()["csat"]["nps"] == 9
+    with fresh_session(db) as check:
+        rated = check.get(Conversation, cid)
+        assert rated is not None and (rated.csat_score, rated.nps_score) == (3, 9)
+
+
+def test_the_config_says_whether_to_ask_the_nps_question(client: TestClient, db: Session) -> None:
+    asking = make_chat_inbox(db, ask_nps=True)
+    plain = make_chat_inbox(db)
+    db.commit()
+    assert client.get(widget_url(asking, "config"), headers=headers()).json()["nps"] is True
+    assert client.get(widget_url(plain, "config"), headers=headers()).json()["nps"] is False
 
 
 def test_a_transcript_is_emailed_through_the_outbox(client: TestClient, db: Session) -> None:

@@ -200,6 +200,7 @@ def widget_config(
         "identity_verification": mode,
         "locales": list(LOCALES),
         "faq_bot": _flag(inbox, "faq_bot", False),  # AI assist: the bot answers first
+        "nps": _flag(inbox, "ask_nps", False),  # the rating form also asks the NPS question
     }
 
 
@@ -520,7 +521,11 @@ def visitor_conversation_view(
     estimate = queue_estimate(db, conversation, now=now)
     csat = None
     if conversation.csat_score is not None:
-        csat = {"score": conversation.csat_score, "comment": conversation.csat_comment}
+        csat = {
+            "score": conversation.csat_score,
+            "comment": conversation.csat_comment,
+            "nps": conversation.nps_score,
+        }
     return {
         "id": conversation.id,
         "number": conversation.number,
@@ -832,11 +837,15 @@ def do_rate_conversation(
     score: int,
     comment: str | None,
     now: datetime,
+    nps_score: int | None = None,
 ) -> Conversation:
-    """Store the visitor's satisfaction answer (a new answer replaces the old)
-    and tell the agents. Locks the conversation."""
+    """Store the visitor's satisfaction answer (a new answer replaces the old) and,
+    when given, how likely they are to recommend the shop (0 to 10, the NPS
+    question); tell the agents. Locks the conversation."""
     if not 1 <= score <= 5:
         raise ValidationFailed("the score is 1 to 5", {"field": "score"})
+    if nps_score is not None and not 0 <= nps_score <= 10:
+        raise ValidationFailed("the recommendation score is 0 to 10", {"field": "nps_score"})
     text = " ".join(comment.replace("\x00", "").split()) if comment else None
     if text and len(text) > MAX_CSAT_COMMENT_CHARS:
         raise ValidationFailed(
@@ -848,6 +857,8 @@ def do_rate_conversation(
     assert conversation is not None
     conversation.csat_score = score
     conversation.csat_comment = text or None
+    if nps_score is not None:
+        conversation.nps_score = nps_score
     conversation.updated_at = now
     db.flush()
     queue_event(
@@ -857,6 +868,7 @@ def do_rate_conversation(
             payload={
                 "conversation": conversations.conversation_payload(conversation),
                 "csat": {"score": score, "comment": text or None},
+                "nps": conversation.nps_score,
             },
             user_ids=recipients_for(db, conversation),
             conversation_id=conversation.id,

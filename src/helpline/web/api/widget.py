@@ -394,9 +394,16 @@ def rate(
     visitor: CurrentVisitor,
     now: Now,
 ) -> dict[str, Any]:
-    """Store the visitor's satisfaction score (1 to 5) and comment."""
+    """Store the visitor's satisfaction score (1 to 5), comment and, optionally,
+    recommendation score (0 to 10)."""
     conversation = widget.do_rate_conversation(
-        db, visitor, conversation_id, score=payload.score, comment=payload.comment, now=now
+        db,
+        visitor,
+        conversation_id,
+        score=payload.score,
+        comment=payload.comment,
+        nps_score=payload.nps_score,
+        now=now,
     )
     return widget.visitor_conversation_view(db, conversation, now=now)
 

@@ -438,6 +438,7 @@ def _inbox_form_values(row: inboxes.InboxRow) -> dict[str, Any]:
         "allowed_domains": "\n".join(domains) if isinstance(domains, list) else "",
         "require_name": stored.get("require_name", True) is not False,
         "require_email": stored.get("require_email", False) is True,
+        "ask_nps": stored.get("ask_nps", False) is True,
         "topics": _topics_text(stored.get("topics")),
         "identity_verification": "enforce"
         if stored.get("identity_verification") == "enforce"
@@ -462,6 +463,7 @@ def _widget_settings(
     result["allowed_domains"] = domains
     result["require_name"] = form.get("require_name") == "on"
     result["require_email"] = form.get("require_email") == "on"
+    result["ask_nps"] = form.get("ask_nps") == "on"
     mode = form_text(form, "identity_verification") or "optional"
     if mode not in ("optional", "enforce"):
         errors["identity_verification"] = "Choose optional or enforce."
@@ -637,6 +639,7 @@ def inbox_submit(
         "member_ids": members,
         "require_name": form.get("require_name") == "on",
         "require_email": form.get("require_email") == "on",
+        "ask_nps": form.get("ask_nps") == "on",
         "is_active": form.get("is_active") == "on",
     }
     return _inboxes_page(

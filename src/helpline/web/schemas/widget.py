@@ -62,6 +62,9 @@ class CsatAnswer(BaseModel):
 
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[PlainText, Field(max_length=2000)] | None = None
+    nps_score: Annotated[int, Field(ge=0, le=10)] | None = None
+    """How likely the visitor is to recommend the shop (asked when the inbox's
+    `ask_nps` is on)."""
 
 
 class TranscriptRequest(BaseModel):

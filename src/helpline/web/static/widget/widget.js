@@ -92,6 +92,9 @@
       csat_comment: "Comment (optional)",
       csat_send: "Send rating",
       csat_thanks: "Thank you for your feedback!",
+      nps_question: "How likely are you to recommend us to a friend or colleague?",
+      nps_score: "{n} out of 10",
+      nps_scale: "0: not at all likely · 10: extremely likely (optional)",
       new_chat: "Start a new conversation",
       powered: "Helpline",
     },
@@ -154,6 +157,9 @@
       csat_comment: "Komentarz (opcjonalnie)",
       csat_send: "Wyślij ocenę",
       csat_thanks: "Dziękujemy za opinię!",
+      nps_question: "Jak bardzo prawdopodobne jest, że polecisz nas znajomemu?",
+      nps_score: "{n} z 10",
+      nps_scale: "0: wcale · 10: na pewno (opcjonalnie)",
       new_chat: "Rozpocznij nową rozmowę",
       powered: "Helpline",
     },
@@ -216,6 +222,9 @@
       csat_comment: "Commento (facoltativo)",
       csat_send: "Invia valutazione",
       csat_thanks: "Grazie per il tuo feedback!",
+      nps_question: "Quanto è probabile che ci consiglieresti a un amico o a un collega?",
+      nps_score: "{n} su 10",
+      nps_scale: "0: per niente probabile · 10: estremamente probabile (facoltativo)",
       new_chat: "Inizia una nuova conversazione",
       powered: "Helpline",
     },
@@ -278,6 +287,9 @@
       csat_comment: "Σχόλιο (προαιρετικό)",
       csat_send: "Αποστολή βαθμολογίας",
       csat_thanks: "Ευχαριστούμε για τα σχόλιά σας!",
+      nps_question: "Πόσο πιθανό είναι να μας προτείνετε σε έναν φίλο ή συνάδελφο;",
+      nps_score: "{n} από 10",
+      nps_scale: "0: καθόλου πιθανό · 10: εξαιρετικά πιθανό (προαιρετικό)",
       new_chat: "Νέα συνομιλία",
       powered: "Helpline",
     },
@@ -761,6 +773,7 @@
       name: (config.inbox && config.inbox.name) || "",
       online: config.online !== false,
       faqBot: config.faq_bot === true, // the FAQ bot chats when nobody is online (AI assist)
+      askNps: config.nps === true, // the rating form also asks "would you recommend us?"
       greeting: localized(config.greeting, locale),
       offlineMessage: localized(config.offline_message, locale),
       expectedReply: localized(config.expected_reply, locale),
@@ -1932,6 +1945,32 @@
             String(value),
           ),
         );
+        let nps = null;
+        const npsButtons = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((value) =>
+          h(
+            "button",
+            {
+              class: "hl-nps",
+              type: "button",
+              "aria-pressed": "false",
+              "aria-label": this.t("nps_score", { n: value }),
+              onclick: () => {
+                nps = nps === value ? null : value; // a second click takes it back
+                for (const button of npsButtons) button.setAttribute("aria-pressed", String(Number(button.textContent) === nps));
+              },
+            },
+            String(value),
+          ),
+        );
+        const npsQuestion = this.config.askNps
+          ? h(
+              "div",
+              { class: "hl-nps-question" },
+              h("p", { id: "hl-nps-question", class: "hl-label" }, this.t("nps_question")),
+              h("div", { class: "hl-nps-scale", role: "group", "aria-labelledby": "hl-nps-question", "aria-describedby": "hl-nps-hint" }, npsButtons),
+              h("p", { id: "hl-nps-hint", class: "hl-hint" }, this.t("nps_scale")),
+            )
+          : null;
         const comment = h("textarea", { name: "comment", rows: "2", maxlength: "2000" });
         const error = h("p", { class: "hl-form-error", role: "alert", hidden: true });
         const submit = h("button", { class: "hl-primary", type: "submit", disabled: true }, this.t("csat_send"));
@@ -1941,6 +1980,7 @@
           h("h3", { id: "hl-csat-question" }, this.t("csat_question")),
           h("div", { class: "hl-stars", role: "group", "aria-labelledby": "hl-csat-question" }, stars),
           this.field("hl-csat-comment", this.t("csat_comment"), comment, false),
+          npsQuestion,
           error,
           submit,
         );
@@ -1951,6 +1991,7 @@
           try {
             const body = { score };
             if (comment.value.trim()) body.comment = comment.value.trim();
+            if (nps !== null) body.nps_score = nps;
             await this.api.post(`conversations/${conversation.id}/csat`, body);
             remember({ csat: score });
             form.replaceWith(h("p", { class: "hl-done", role: "status" }, this.t("csat_thanks")));

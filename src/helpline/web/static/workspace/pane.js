@@ -531,8 +531,9 @@ export class Pane {
     } else if (event.type === "conversation.rated") {
       const score = event.csat ? event.csat.score : event.score;
       const comment = event.csat ? event.csat.comment : event.comment;
+      const recommend = typeof event.nps === "number" ? ` · would recommend us: ${event.nps}/10` : "";
       this.timeline.append(
-        el("li", { class: "entry activity csat" }, `Customer rated the chat ${score}/5` + (comment ? `: “${comment}”` : "")),
+        el("li", { class: "entry activity csat" }, `Customer rated the chat ${score}/5` + (comment ? `: “${comment}”` : "") + recommend),
       );
     } else if (Array.isArray(event.activities)) {
       for (const activity of event.activities) {
