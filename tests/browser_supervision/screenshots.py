@@ -9,11 +9,13 @@ docs/img/supervisor-tablet.png, docs/img/reports.png and docs/img/admin-inbox.pn
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,9 +68,9 @@ def take_screenshots(out_dir: Path) -> None:
             tablet.screenshot(path=str(out_dir / "supervisor-tablet.png"))
             last = date.today()
             page.goto(f"{demo.url}/reports?from={last - timedelta(days=13)}&to={last}")
-            later = page.get_by_role("button", name="Later")  # the break reminder
-            if later.count():
-                later.click()
+            # The break reminder comes up a moment after the page.
+            with contextlib.suppress(PlaywrightTimeoutError):
+                page.get_by_role("button", name="Later").click(timeout=3000)
             page.screenshot(path=str(out_dir / "reports.png"), full_page=True)
             admin = page.context.browser.new_page(  # type: ignore[union-attr]
                 viewport={"width": 1360, "height": 900}

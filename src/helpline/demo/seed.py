@@ -259,7 +259,7 @@ def _seed_inboxes(db: Session, org: _Org, now: datetime) -> None:
             secret=secrets.token_urlsafe(32),
             email_address=spec.email_address,
             default_team_id=org.teams[spec.default_team].id if spec.default_team else None,
-            settings={"greeting": f"Hi! Welcome to {content.COMPANY} support."}
+            settings={"greeting": f"Hi! Welcome to {content.COMPANY} support.", "ask_nps": True}
             if spec.channel == Channel.CHAT
             else {},
             created_at=now - timedelta(days=400),
@@ -764,8 +764,20 @@ def _seed_conversation(
             conversation.csat_comment = "Solved in the end, but it took too long to get an answer."
         elif rng.random() < 0.4:
             conversation.csat_comment = "Quick and friendly, thank you!"
+        if conversation.channel == Channel.CHAT.value:
+            conversation.nps_score = _demo_nps(conversation.csat_score, conversation.number)
     db.flush()
     return conversation
+
+
+NPS_BY_CSAT = {5: (8, 10), 4: (6, 9), 3: (4, 7), 2: (1, 5)}
+
+
+def _demo_nps(csat_score: int, number: int) -> int:
+    """A recommendation score that goes with the rating (the chat widget asks both).
+    Its own generator, so the rest of the demo stays what it was."""
+    low, high = NPS_BY_CSAT[csat_score]
+    return random.Random(number).randint(low, high)
 
 
 def _escalate(
