@@ -9,6 +9,7 @@ import io
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from helpline.web.pages.reports import span
 from tests.api.test_reports import _arrange
 from tests.pages.helpers import page_login
 
@@ -84,3 +85,10 @@ def test_the_days_download_as_csv(client: TestClient, db: Session) -> None:
     assert rows[0]["first_response_median_seconds"] == "60.0"
     refused = client.get("/reports.csv", params={"from": "2026-03-04", "to": "2026-03-02"})
     assert refused.status_code == 422
+
+
+def test_long_times_read_in_days() -> None:
+    assert span(None) == "\u2013"
+    assert span(59) == "59 s"
+    assert span(47 * 3600) == "47 h 00 min"
+    assert span(2 * 86_400 + 4 * 3600 + 59) == "2 d 4 h"

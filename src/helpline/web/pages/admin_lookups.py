@@ -166,12 +166,10 @@ def lookups_page(inbox_id: int, request: Request, caller: PageUser, db: DbSessio
 def lookup_page(
     inbox_id: int, key: str, request: Request, caller: PageUser, db: DbSession
 ) -> Response:
-    inbox = _admin_inbox(request, db, caller, inbox_id)
-    if not isinstance(inbox, Inbox):
-        return inbox
-    lookup = _find_lookup(db, caller, inbox, key)
-    if lookup is None:
-        return _page(request, db, caller, inbox, status_code=404)
+    found = _admin_lookup(request, db, caller, inbox_id, key)
+    if not isinstance(found, tuple):
+        return found
+    inbox, lookup = found
     return _page(request, db, caller, inbox, editing=lookup)
 
 
@@ -183,6 +181,20 @@ def _admin_inbox(
         return _forbidden(request, caller)
     inbox = _find_inbox(db, caller, inbox_id)
     return inbox if inbox is not None else _missing(request, caller)
+
+
+def _admin_lookup(
+    request: Request, db: Session, caller: PageCaller, inbox_id: int, key: str
+) -> tuple[Inbox, SelfServiceLookup] | HTMLResponse:
+    """The inbox and its lookup for an admin, else the page to answer with (403, or
+    404: the inbox's list when only the lookup is missing)."""
+    inbox = _admin_inbox(request, db, caller, inbox_id)
+    if not isinstance(inbox, Inbox):
+        return inbox
+    lookup = _find_lookup(db, caller, inbox, key)
+    if lookup is None:
+        return _page(request, db, caller, inbox, status_code=404)
+    return inbox, lookup
 
 
 def _lookup_input(form: Mapping[str, Any], errors: dict[str, str]) -> lookups.LookupInput:
@@ -241,12 +253,10 @@ def lookup_update(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    inbox = _admin_inbox(request, db, caller, inbox_id)
-    if not isinstance(inbox, Inbox):
-        return inbox
-    lookup = _find_lookup(db, caller, inbox, key)
-    if lookup is None:
-        return _page(request, db, caller, inbox, status_code=404)
+    found = _admin_lookup(request, db, caller, inbox_id, key)
+    if not isinstance(found, tuple):
+        return found
+    inbox, lookup = found
     errors: dict[str, str] = {}
     label = _labels(form, "label", lookup.label)
     if label is None:
@@ -291,12 +301,10 @@ def lookup_rotate_secret(
     settings: AppSettings,
 ) -> Response:
     """A new signing secret: the shop must switch to it (the old one stops at once)."""
-    inbox = _admin_inbox(request, db, caller, inbox_id)
-    if not isinstance(inbox, Inbox):
-        return inbox
-    lookup = _find_lookup(db, caller, inbox, key)
-    if lookup is None:
-        return _page(request, db, caller, inbox, status_code=404)
+    found = _admin_lookup(request, db, caller, inbox_id, key)
+    if not isinstance(found, tuple):
+        return found
+    inbox, lookup = found
     lookup, secret = lookups.do_update_lookup(
         db, caller.viewer, inbox.id, lookup.key, {}, rotate_secret=True, settings=settings, now=now
     )
@@ -314,12 +322,10 @@ def lookup_delete(
     now: Now,
     settings: AppSettings,
 ) -> Response:
-    inbox = _admin_inbox(request, db, caller, inbox_id)
-    if not isinstance(inbox, Inbox):
-        return inbox
-    lookup = _find_lookup(db, caller, inbox, key)
-    if lookup is None:
-        return _page(request, db, caller, inbox, status_code=404)
+    found = _admin_lookup(request, db, caller, inbox_id, key)
+    if not isinstance(found, tuple):
+        return found
+    inbox, lookup = found
     target = lookup.key
     lookups.do_delete_lookup(db, caller.viewer, inbox.id, target, now=now)
     return done(request, settings, _list_path(inbox), f"Lookup {target} deleted.")

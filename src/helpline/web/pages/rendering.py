@@ -278,6 +278,20 @@ Form = Annotated[FormData, Depends(_read_form)]
 """A POSTed form (the CSRF token is checked by `PageFormUser`)."""
 
 
+def duration(seconds: float | None) -> str:
+    """Like "1 h 05 min", "4 min" or "35 s": short enough for a table cell (the
+    supervisor view's timers count on in the browser in the same form)."""
+    if seconds is None:
+        return "\u2013"  # an en dash: no value
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def page_id(raw: str) -> int | None:
     """An id from a page's path, or None when it cannot be one (shown as not found
     rather than a validation error)."""

@@ -23,7 +23,7 @@ from helpline.adapters.db.models import Inbox, Team
 from helpline.domain.errors import DomainError
 from helpline.services import reports
 from helpline.web.deps import DbSession, Now
-from helpline.web.pages.rendering import capitalised, forbidden_page, page_id, render
+from helpline.web.pages.rendering import capitalised, duration, forbidden_page, page_id, render
 from helpline.web.pages.security import PageCaller, PageUser
 
 router = APIRouter(include_in_schema=False)
@@ -33,19 +33,11 @@ CHANNEL_LABELS = {"chat": "Chat", "email": "Email", "phone": "Phone", "api": "AP
 
 
 def span(seconds: float | None) -> str:
-    """A duration for a table cell: "35 s", "4 min", "2 h 05 min", "3 d 4 h"."""
-    if seconds is None:
-        return "\u2013"  # an en dash: no value
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    minutes = whole // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} h {minutes % 60:02d} min"
-    return f"{hours // 24} d {hours % 24} h"
+    """`duration`, with days from two days on ("3 d 4 h"): resolutions take days."""
+    if seconds is not None and seconds >= 2 * 86_400:
+        hours = int(seconds) // 3600
+        return f"{hours // 24} d {hours % 24} h"
+    return duration(seconds)
 
 
 def percent(value: float | None) -> str:

@@ -21,6 +21,7 @@ from helpline.web.deps import AppSettings, DbSession, Now
 from helpline.web.pages.rendering import (
     Form,
     capitalised,
+    duration,
     forbidden_page,
     page_id,
     redirect_with_flash,
@@ -36,19 +37,6 @@ TARGET_TEXT = {
     "next_response": "next response",
     "resolution": "resolution",
 }
-
-
-def duration(seconds: float | None) -> str:
-    """Like "1 h 05 min", "4 min" or "35 s": short enough for a table cell."""
-    if seconds is None:
-        return "\u2013"  # an en dash: no value
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _forbidden(request: Request, caller: PageCaller) -> HTMLResponse:
