@@ -224,6 +224,7 @@ def test_admins_set_up_an_inbox_and_its_widget(client: TestClient, db: Session) 
         "allowed_domains": "shop.example\n*.shop.example",
         "require_email": "on",
         "ask_nps": "on",
+        "faq_bot": "on",
         "topics": "Payments | billing\nWhere is my order? | orders",
         "greeting": "Hello there!",
         "identity_verification": "enforce",
@@ -242,6 +243,7 @@ def test_admins_set_up_an_inbox_and_its_widget(client: TestClient, db: Session) 
     assert settings["allowed_domains"] == ["shop.example", "*.shop.example"]
     assert (settings["require_name"], settings["require_email"]) == (False, True)
     assert settings["ask_nps"] is True
+    assert settings["faq_bot"] is True
     assert settings["topics"] == [
         {"label": {"en": "Payments"}, "category": "billing"},
         {"label": {"en": "Where is my order?"}, "category": "orders"},

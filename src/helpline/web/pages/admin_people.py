@@ -439,6 +439,7 @@ def _inbox_form_values(row: inboxes.InboxRow) -> dict[str, Any]:
         "require_name": stored.get("require_name", True) is not False,
         "require_email": stored.get("require_email", False) is True,
         "ask_nps": stored.get("ask_nps", False) is True,
+        "faq_bot": stored.get("faq_bot", False) is True,
         "topics": _topics_text(stored.get("topics")),
         "identity_verification": "enforce"
         if stored.get("identity_verification") == "enforce"
@@ -464,6 +465,7 @@ def _widget_settings(
     result["require_name"] = form.get("require_name") == "on"
     result["require_email"] = form.get("require_email") == "on"
     result["ask_nps"] = form.get("ask_nps") == "on"
+    result["faq_bot"] = form.get("faq_bot") == "on"
     mode = form_text(form, "identity_verification") or "optional"
     if mode not in ("optional", "enforce"):
         errors["identity_verification"] = "Choose optional or enforce."
@@ -640,6 +642,7 @@ def inbox_submit(
         "require_name": form.get("require_name") == "on",
         "require_email": form.get("require_email") == "on",
         "ask_nps": form.get("ask_nps") == "on",
+        "faq_bot": form.get("faq_bot") == "on",
         "is_active": form.get("is_active") == "on",
     }
     return _inboxes_page(
