@@ -33,6 +33,7 @@ def _arrange(db: Session) -> World:
         sla_state="met",
         csat_score=5,
         nps_score=10,
+        assignee_id=world.agent_a.id,
     )
     make_conversation(
         db,
@@ -43,6 +44,7 @@ def _arrange(db: Session) -> World:
         sla_state="missed",
         csat_score=2,
         nps_score=3,
+        assignee_id=world.agent_a.id,
     )
     make_conversation(db, mail, world.contact, created_at=_at(3, 23, 30), team_id=world.team_b.id)
     # Created before the period, solved in it: a resolution, not volume.
@@ -106,6 +108,26 @@ def test_the_report_counts_volume_times_sla_and_satisfaction(
         ("2026-03-04", 0, 0, 0, 0),
     ]
     assert report["days"][0]["first_response_median_seconds"] == 60
+    assert report["agents"] == [
+        {
+            "user_id": world.agent_a.id,
+            "name": "Ana",
+            "conversations": 2,
+            "solved": 1,
+            "first_response_median_seconds": 60,
+            "csat_responses": 2,
+            "csat_average": 3.5,
+        },
+        {  # the email ticket nobody holds
+            "user_id": None,
+            "name": "",
+            "conversations": 1,
+            "solved": 0,
+            "first_response_median_seconds": None,
+            "csat_responses": 0,
+            "csat_average": None,
+        },
+    ]
     assert report["days"][2]["first_response_median_seconds"] is None
 
 

@@ -39,6 +39,8 @@ def test_supervisors_read_the_numbers_and_agents_are_turned_away(
     assert 'id="tile-nps">+0<' in text
     assert "<td>2026-03-02</td>" in text and "<td>2026-03-04</td>" in text
     assert 'value="2026-03-02"' in text  # the form keeps the choice
+    agents = text[text.index('id="report-agents"') :]
+    assert "<td>Ana</td>" in agents and "3.5" in agents and "Nobody yet" in agents
 
 
 def test_without_choices_it_shows_the_last_seven_days(client: TestClient, db: Session) -> None:

@@ -158,3 +158,24 @@ class DayCounts:
     def first_response_median_seconds(self) -> float | None:
         ordered = sorted(self.first_response_seconds)
         return percentile(ordered, 0.5) if ordered else None
+
+
+@dataclass(slots=True)
+class AgentCounts:
+    """The conversations of the period an agent holds now (None: nobody)."""
+
+    user_id: int | None
+    name: str = ""
+    conversations: int = 0
+    solved: int = 0
+    first_response_seconds: list[float] = field(default_factory=list)
+    csat_scores: list[int] = field(default_factory=list)
+
+    @property
+    def first_response_median_seconds(self) -> float | None:
+        ordered = sorted(self.first_response_seconds)
+        return percentile(ordered, 0.5) if ordered else None
+
+    @property
+    def csat(self) -> CsatSummary:
+        return summarise_csat(self.csat_scores)

@@ -1,5 +1,5 @@
 """The team's numbers over whole local days: volume per day and channel, first
-response and resolution times, SLA attainment, CSAT and NPS.
+response and resolution times, SLA attainment, CSAT and NPS, and per agent.
 
 For supervisors and admins. Conversations count on the day they were created
 (volume, first response, SLA, satisfaction) and resolutions on the day they were
@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpline.adapters.db.base import table_of
-from helpline.adapters.db.models import Conversation
+from helpline.adapters.db.models import Conversation, User
 from helpline.domain.access import Viewer
 from helpline.domain.enums import Channel
 from helpline.domain.reports import (
+    AgentCounts,
     CsatSummary,
     DayCounts,
     DurationSummary,
@@ -65,6 +66,8 @@ class Overview:
     sla_missed: int
     csat: CsatSummary
     nps: NpsSummary
+    agents: list[AgentCounts]
+    """By current assignee, most conversations first; unassigned ones last."""
 
     @property
     def sla_attainment(self) -> float | None:
@@ -110,6 +113,7 @@ def overview(db: Session, viewer: Viewer, report: ReportFilter) -> Overview:
     unanswered = sla_met = sla_missed = 0
     csat_scores: list[int] = []
     nps_scores: list[int] = []
+    agents: dict[int | None, AgentCounts] = {}
 
     table = table_of(Conversation)
     created = table.c.created_at
@@ -121,9 +125,14 @@ def overview(db: Session, viewer: Viewer, report: ReportFilter) -> Overview:
             table.c.sla_state,
             table.c.csat_score,
             table.c.nps_score,
+            table.c.assignee_id,
+            table.c.solved_at,
         ).where(created >= period.start, created < period.end, *_scope(report))
     ):
         day = days[period.day_of(row.created_at)]
+        agent = agents.setdefault(row.assignee_id, AgentCounts(row.assignee_id))
+        agent.conversations += 1
+        agent.solved += row.solved_at is not None
         day.created += 1
         day.by_channel[row.channel] = day.by_channel.get(row.channel, 0) + 1
         by_channel[row.channel] = by_channel.get(row.channel, 0) + 1
@@ -133,10 +142,12 @@ def overview(db: Session, viewer: Viewer, report: ReportFilter) -> Overview:
             waited = (row.first_response_at - row.created_at).total_seconds()
             first_responses.append(waited)
             day.first_response_seconds.append(waited)
+            agent.first_response_seconds.append(waited)
         sla_met += row.sla_state == "met"
         sla_missed += row.sla_state == "missed"
         if row.csat_score is not None:
             csat_scores.append(row.csat_score)
+            agent.csat_scores.append(row.csat_score)
         if row.nps_score is not None:
             nps_scores.append(row.nps_score)
 
@@ -147,6 +158,10 @@ def overview(db: Session, viewer: Viewer, report: ReportFilter) -> Overview:
     ):
         days[period.day_of(closed)].solved += 1
         resolutions.append((closed - opened).total_seconds())
+    named = [user_id for user_id in agents if user_id is not None]
+    if named:
+        for user_id, name in db.execute(select(User.id, User.name).where(User.id.in_(named))):
+            agents[user_id].name = name
     db.commit()
 
     ordered_days = [days[day] for day in sorted(days)]
@@ -163,6 +178,7 @@ def overview(db: Session, viewer: Viewer, report: ReportFilter) -> Overview:
         sla_missed=sla_missed,
         csat=summarise_csat(csat_scores),
         nps=summarise_nps(nps_scores),
+        agents=sorted(agents.values(), key=lambda a: (a.user_id is None, -a.conversations, a.name)),
     )
 
 
@@ -229,6 +245,18 @@ def as_dict(report: Overview) -> dict[str, Any]:
             "detractors": report.nps.detractors,
             "score": report.nps.score,
         },
+        "agents": [
+            {
+                "user_id": agent.user_id,
+                "name": agent.name,
+                "conversations": agent.conversations,
+                "solved": agent.solved,
+                "first_response_median_seconds": agent.first_response_median_seconds,
+                "csat_responses": agent.csat.responses,
+                "csat_average": agent.csat.average,
+            }
+            for agent in report.agents
+        ],
         "days": daily_rows(report),
     }
 

@@ -63,6 +63,17 @@ class ReportDay(BaseModel):
     first_response_median_seconds: float | None
 
 
+class ReportAgent(BaseModel):
+    user_id: int | None
+    """None: conversations nobody holds now."""
+    name: str
+    conversations: int
+    solved: int
+    first_response_median_seconds: float | None
+    csat_responses: int
+    csat_average: float | None
+
+
 class ReportOverviewPublic(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -78,4 +89,6 @@ class ReportOverviewPublic(BaseModel):
     sla: SlaNumbers
     csat: CsatNumbers
     nps: NpsNumbers
+    agents: list[ReportAgent]
+    """By the conversations' current assignee (opened in the period)."""
     days: list[ReportDay]
