@@ -29,6 +29,12 @@ def percentile(ordered: Sequence[float], fraction: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def median(values: Iterable[float]) -> float | None:
+    """The nearest-rank median; None for no values."""
+    ordered = sorted(values)
+    return percentile(ordered, 0.5) if ordered else None
+
+
 def share(part: int, whole: int) -> float | None:
     """`part` of `whole` as a fraction; None when there is nothing to divide."""
     return part / whole if whole else None
@@ -156,8 +162,7 @@ class DayCounts:
 
     @property
     def first_response_median_seconds(self) -> float | None:
-        ordered = sorted(self.first_response_seconds)
-        return percentile(ordered, 0.5) if ordered else None
+        return median(self.first_response_seconds)
 
 
 @dataclass(slots=True)
@@ -173,8 +178,7 @@ class AgentCounts:
 
     @property
     def first_response_median_seconds(self) -> float | None:
-        ordered = sorted(self.first_response_seconds)
-        return percentile(ordered, 0.5) if ordered else None
+        return median(self.first_response_seconds)
 
     @property
     def csat(self) -> CsatSummary:

@@ -197,14 +197,18 @@ def _admin_lookup(
     return inbox, lookup
 
 
-def _lookup_input(form: Mapping[str, Any], errors: dict[str, str]) -> lookups.LookupInput:
-    label = _labels(form, "label", None)
+def _lookup_input(
+    form: Mapping[str, Any], errors: dict[str, str], stored: SelfServiceLookup | None = None
+) -> lookups.LookupInput:
+    """The lookup as the form gives it; for a `stored` one, its key and the labels in
+    languages the form does not show are kept."""
+    label = _labels(form, "label", stored.label if stored else None)
     if label is None:
         errors["label"] = "Give the button a label in at least one language."
     return lookups.LookupInput(
-        key=form_text(form, "key"),
+        key=stored.key if stored else form_text(form, "key"),
         label=label or {},
-        input_label=_labels(form, "input_label", None),
+        input_label=_labels(form, "input_label", stored.input_label if stored else None),
         url_template=form_text(form, "url_template"),
         allowed_hosts=_hosts(form),
         timeout_seconds=_timeout(form, errors),
@@ -258,17 +262,8 @@ def lookup_update(
         return found
     inbox, lookup = found
     errors: dict[str, str] = {}
-    label = _labels(form, "label", lookup.label)
-    if label is None:
-        errors["label"] = "Give the button a label in at least one language."
-    changes = {
-        "label": label,
-        "input_label": _labels(form, "input_label", lookup.input_label),
-        "url_template": form_text(form, "url_template"),
-        "allowed_hosts": _hosts(form),
-        "timeout_seconds": _timeout(form, errors),
-        "enabled": form.get("enabled") == "on",
-    }
+    data = _lookup_input(form, errors, stored=lookup)
+    changes = {name: getattr(data, name) for name in lookups.EDITABLE}
     target = lookup.key
     if attempt(
         lambda: lookups.do_update_lookup(
